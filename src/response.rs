@@ -1,0 +1,511 @@
+//! Reading the server's answer: the login body on success, the message on failure.
+//!
+//! Parsing goes through `serde_json::Value` and never echoes serde's own
+//! messages, which can quote the offending value (and so a token).
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+
+/// Larger response bodies are refused.
+pub const MAX_BODY_LEN: usize = 1024 * 1024;
+
+/// Error messages are cut to this many bytes.
+pub const MAX_MESSAGE_LEN: usize = 1024;
+
+/// A FHIR reference with its display name, e.g. `Patient/de5c...` and `Max Mustermann`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    /// The FHIR reference, e.g. `Project/f6f4da8d-...`.
+    pub reference: String,
+    /// The human-readable name.
+    pub display: String,
+}
+
+/// A successful login. The tokens are zeroized when it is dropped.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LoginSuccess {
+    /// The bearer token (a JWT, valid for about an hour).
+    pub access_token: Zeroizing<String>,
+    /// The refresh token, when the server sent one.
+    pub refresh_token: Option<Zeroizing<String>>,
+    /// Seconds until the access token expires, when the server said.
+    pub expires_in: Option<i64>,
+    /// Unix seconds at which the access token expires: receipt time plus `expires_in`.
+    pub expires_at: Option<i64>,
+    /// The Ovok project the user belongs to.
+    pub project: Reference,
+    /// The user's FHIR profile, e.g. a `Patient` or a `Practitioner`.
+    pub profile: Reference,
+}
+
+impl fmt::Debug for LoginSuccess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginSuccess")
+            .field("access_token", &"<redacted>")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("expires_in", &self.expires_in)
+            .field("expires_at", &self.expires_at)
+            .field("project", &self.project)
+            .field("profile", &self.profile)
+            .finish()
+    }
+}
+
+/// Parses a 2xx login body received at `received_at` (Unix seconds).
+pub fn parse_login_success(body: &[u8], received_at: i64) -> Result<LoginSuccess, Error> {
+    let mut root = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(object)) => object,
+        Ok(_) => {
+            return Err(Error::invalid_response(
+                "login response is not a JSON object",
+            ))
+        }
+        Err(_) if body.is_empty() => {
+            return Err(Error::invalid_response("login response body is empty"))
+        }
+        Err(error) => {
+            return Err(Error::invalid_response(format!(
+                "login response is not valid JSON ({} at line {} column {})",
+                describe_json_error(&error),
+                error.line(),
+                error.column()
+            )))
+        }
+    };
+
+    let access_token = Zeroizing::new(
+        take_string(&mut root, "accessToken", "")?.ok_or_else(|| missing("accessToken"))?,
+    );
+    if access_token.is_empty() {
+        return Err(Error::invalid_response(
+            "login response has an empty accessToken",
+        ));
+    }
+    let refresh_token = take_string(&mut root, "refreshToken", "")?.map(Zeroizing::new);
+    let expires_in =
+        match root.get("expiresIn") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(value.as_i64().filter(|seconds| *seconds >= 0).ok_or_else(
+                || {
+                    Error::invalid_response(
+                        "login response field expiresIn is not a non-negative integer",
+                    )
+                },
+            )?),
+        };
+    let project = take_reference(&mut root, "project")?;
+    let profile = take_reference(&mut root, "profile")?;
+
+    Ok(LoginSuccess {
+        access_token,
+        refresh_token,
+        expires_in,
+        expires_at: expires_in.map(|seconds| received_at.saturating_add(seconds)),
+        project,
+        profile,
+    })
+}
+
+/// The message to report for a non-2xx response.
+///
+/// NestJS sends `{"statusCode":N,"message":"..."|["..."],"error":"..."}`;
+/// anything else is described rather than quoted.
+pub fn error_message(http_status: u16, content_type: Option<&str>, body: &[u8]) -> String {
+    if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) {
+        let message = match object.get("message") {
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(Value::Array(items)) => {
+                let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+                (!texts.is_empty()).then(|| texts.join("; "))
+            }
+            _ => None,
+        };
+        if let Some(message) = message.filter(|m| !m.trim().is_empty()) {
+            return message;
+        }
+        return match object.get("error").and_then(Value::as_str) {
+            Some(reason) => format!("HTTP {http_status} {reason} (no message in the body)"),
+            None => format!("HTTP {http_status} with a JSON body that has no message"),
+        };
+    }
+    match (content_type, body.is_empty()) {
+        (_, true) => format!("HTTP {http_status} with an empty body"),
+        (Some(content_type), false) => {
+            format!(
+                "expected JSON, got {} ({http_status})",
+                mime_type(content_type)
+            )
+        }
+        (None, false) => format!("expected JSON, got a body with no content type ({http_status})"),
+    }
+}
+
+/// Makes a message safe to hand out: no control characters, at most
+/// [`MAX_MESSAGE_LEN`] bytes, and none of the given secrets.
+pub fn sanitize_message(message: &str, secrets: &[&str]) -> String {
+    let mut clean: String = message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        if clean.contains(*secret) {
+            clean = clean.replace(*secret, "<redacted>");
+        }
+    }
+    if clean.len() > MAX_MESSAGE_LEN {
+        let mut cut = MAX_MESSAGE_LEN;
+        while !clean.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        clean.truncate(cut);
+        clean.push_str("...");
+    }
+    clean
+}
+
+/// `text/html; charset=utf-8` -> `text/html`, cut short if it is odd.
+pub fn mime_type(content_type: &str) -> String {
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    sanitize_message(&mime[..mime.len().min(64)], &[])
+}
+
+/// Whether a Content-Type header names JSON (`application/json`, `application/problem+json`, ...).
+pub fn is_json(content_type: &str) -> bool {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+fn take_string(
+    object: &mut Map<String, Value>,
+    key: &str,
+    prefix: &str,
+) -> Result<Option<String>, Error> {
+    match object.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if text.contains('\0') => Err(Error::invalid_response(format!(
+            "login response field {prefix}{key} contains a NUL character"
+        ))),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(Error::invalid_response(format!(
+            "login response field {prefix}{key} is not a string"
+        ))),
+    }
+}
+
+fn take_reference(root: &mut Map<String, Value>, key: &str) -> Result<Reference, Error> {
+    let mut object = match root.remove(key) {
+        None | Some(Value::Null) => return Err(missing(key)),
+        Some(Value::Object(object)) => object,
+        Some(_) => {
+            return Err(Error::invalid_response(format!(
+                "login response field {key} is not an object"
+            )))
+        }
+    };
+    let prefix = format!("{key}.");
+    let mut required = |field: &str| {
+        take_string(&mut object, field, &prefix)?
+            .ok_or_else(|| missing(&format!("{prefix}{field}")))
+    };
+    Ok(Reference {
+        reference: required("reference")?,
+        display: required("display")?,
+    })
+}
+
+fn missing(field: &str) -> Error {
+    Error::invalid_response(format!(
+        "login response is missing the required field {field}"
+    ))
+}
+
+fn describe_json_error(error: &serde_json::Error) -> &'static str {
+    match error.classify() {
+        serde_json::error::Category::Eof => "it ends early",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "unexpected data",
+        serde_json::error::Category::Io => "read error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::OvokStatus;
+    use serde_json::json;
+
+    const NOW: i64 = 1_779_350_971;
+
+    fn documented_body() -> Value {
+        json!({
+            "accessToken": "access.jwt.value",
+            "refreshToken": "refresh.jwt.value",
+            "expiresIn": 3600,
+            "project": {"reference": "Project/f6f4da8d-93e8-8a08-220e-03b7810451d3", "display": "My Medical Project"},
+            "profile": {"reference": "Patient/de5c57ff-7257-57b0-13ab-aab6f5f91498", "display": "Max Mustermann"}
+        })
+    }
+
+    fn parse(value: &Value) -> Result<LoginSuccess, Error> {
+        parse_login_success(value.to_string().as_bytes(), NOW)
+    }
+
+    #[test]
+    fn every_field_of_the_documented_body_is_read() {
+        let success = parse(&documented_body()).unwrap();
+        assert_eq!(success.access_token.as_str(), "access.jwt.value");
+        assert_eq!(
+            success.refresh_token.as_deref().map(String::as_str),
+            Some("refresh.jwt.value")
+        );
+        assert_eq!(success.expires_in, Some(3600));
+        assert_eq!(success.expires_at, Some(NOW + 3600));
+        assert_eq!(
+            success.project.reference,
+            "Project/f6f4da8d-93e8-8a08-220e-03b7810451d3"
+        );
+        assert_eq!(success.project.display, "My Medical Project");
+        assert_eq!(
+            success.profile.reference,
+            "Patient/de5c57ff-7257-57b0-13ab-aab6f5f91498"
+        );
+        assert_eq!(success.profile.display, "Max Mustermann");
+    }
+
+    #[test]
+    fn optional_fields_may_be_absent_or_null_and_unknown_fields_are_ignored() {
+        let mut body = documented_body();
+        let object = body.as_object_mut().unwrap();
+        object.remove("refreshToken");
+        object.insert("expiresIn".into(), Value::Null);
+        object.insert("somethingNew".into(), json!({"nested": [1, 2]}));
+        let success = parse(&body).unwrap();
+        assert_eq!(success.refresh_token, None);
+        assert_eq!(success.expires_in, None);
+        assert_eq!(success.expires_at, None);
+    }
+
+    #[test]
+    fn each_missing_required_field_is_named() {
+        let fields = [
+            ("accessToken", None),
+            ("project", None),
+            ("profile", None),
+            ("project", Some("reference")),
+            ("project", Some("display")),
+            ("profile", Some("reference")),
+            ("profile", Some("display")),
+        ];
+        for (field, inner) in fields {
+            let mut body = documented_body();
+            let name = match inner {
+                None => {
+                    body.as_object_mut().unwrap().remove(field);
+                    field.to_string()
+                }
+                Some(inner) => {
+                    body[field].as_object_mut().unwrap().remove(inner);
+                    format!("{field}.{inner}")
+                }
+            };
+            let error = parse(&body).unwrap_err();
+            assert_eq!(error.status, OvokStatus::InvalidResponse);
+            assert_eq!(
+                error.message,
+                format!("login response is missing the required field {name}")
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_types_are_named_without_quoting_the_value() {
+        let cases = [
+            ("accessToken", json!(42), "accessToken is not a string"),
+            (
+                "refreshToken",
+                json!(["secret-refresh"]),
+                "refreshToken is not a string",
+            ),
+            (
+                "expiresIn",
+                json!("secret-token-value"),
+                "expiresIn is not a non-negative integer",
+            ),
+            (
+                "expiresIn",
+                json!(-5),
+                "expiresIn is not a non-negative integer",
+            ),
+            (
+                "expiresIn",
+                json!(3600.5),
+                "expiresIn is not a non-negative integer",
+            ),
+            ("project", json!("Project/1"), "project is not an object"),
+            (
+                "profile",
+                json!({"reference": 1, "display": "x"}),
+                "profile.reference is not a string",
+            ),
+        ];
+        for (field, value, needle) in cases {
+            let mut body = documented_body();
+            body[field] = value;
+            let error = parse(&body).unwrap_err();
+            assert_eq!(error.status, OvokStatus::InvalidResponse, "{field}");
+            assert!(error.message.contains(needle), "{field}: {}", error.message);
+            assert!(!error.message.contains("secret"), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn bodies_that_are_not_the_documented_json_are_invalid_responses() {
+        let cases: [(&[u8], &str); 6] = [
+            (b"", "empty"),
+            (b"{\"accessToken\": \"abc", "not valid JSON (it ends early"),
+            (
+                b"<html>502</html>",
+                "not valid JSON (syntax error at line 1 column 1)",
+            ),
+            (b"[1,2]", "not a JSON object"),
+            (b"null", "not a JSON object"),
+            (
+                b"{\"accessToken\": \"\", \"project\": {}, \"profile\": {}}",
+                "empty accessToken",
+            ),
+        ];
+        for (body, needle) in cases {
+            let error = parse_login_success(body, NOW).unwrap_err();
+            assert_eq!(error.status, OvokStatus::InvalidResponse);
+            assert!(
+                error.message.contains(needle),
+                "{:?}: {}",
+                body,
+                error.message
+            );
+        }
+    }
+
+    #[test]
+    fn a_nul_inside_a_string_is_refused_because_c_cannot_carry_it() {
+        let mut body = documented_body();
+        body["profile"]["display"] = json!("Max\u{0}Mustermann");
+        let error = parse(&body).unwrap_err();
+        assert!(
+            error.message.contains("profile.display contains a NUL"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn expiry_saturates_instead_of_overflowing() {
+        let mut body = documented_body();
+        body["expiresIn"] = json!(i64::MAX);
+        assert_eq!(parse(&body).unwrap().expires_at, Some(i64::MAX));
+    }
+
+    #[test]
+    fn debug_output_hides_the_tokens() {
+        let shown = format!("{:?}", parse(&documented_body()).unwrap());
+        assert!(!shown.contains("jwt.value"), "{shown}");
+        assert!(shown.contains("Max Mustermann"));
+    }
+
+    #[test]
+    fn nest_error_messages_as_string_or_array() {
+        let string =
+            br#"{"statusCode":401,"message":"Invalid email or password","error":"Unauthorized"}"#;
+        assert_eq!(
+            error_message(401, Some("application/json"), string),
+            "Invalid email or password"
+        );
+        let array = br#"{"statusCode":422,"message":["email must be an email","clientId must be a UUID"],"error":"Unprocessable Entity"}"#;
+        assert_eq!(
+            error_message(422, None, array),
+            "email must be an email; clientId must be a UUID"
+        );
+    }
+
+    #[test]
+    fn other_error_bodies_are_described() {
+        let cases: [(u16, Option<&str>, &[u8], &str); 6] = [
+            (
+                502,
+                Some("text/html; charset=utf-8"),
+                b"<h1>Bad Gateway</h1>",
+                "expected JSON, got text/html (502)",
+            ),
+            (
+                500,
+                None,
+                b"oops",
+                "expected JSON, got a body with no content type (500)",
+            ),
+            (503, Some("text/plain"), b"", "HTTP 503 with an empty body"),
+            (
+                404,
+                Some("application/json"),
+                br#"{"statusCode":404,"error":"Not Found"}"#,
+                "HTTP 404 Not Found (no message in the body)",
+            ),
+            (
+                400,
+                Some("application/json"),
+                br#"{"message":[]}"#,
+                "HTTP 400 with a JSON body that has no message",
+            ),
+            (
+                418,
+                Some("application/json"),
+                br#"{"message":7}"#,
+                "HTTP 418 with a JSON body that has no message",
+            ),
+        ];
+        for (status, content_type, body, expected) in cases {
+            assert_eq!(error_message(status, content_type, body), expected);
+        }
+    }
+
+    #[test]
+    fn sanitizing_removes_secrets_controls_and_length() {
+        assert_eq!(
+            sanitize_message("bad password hunter22\r\nX-Injected: 1", &["hunter22"]),
+            "bad password <redacted>  X-Injected: 1"
+        );
+        let long = "é".repeat(MAX_MESSAGE_LEN);
+        let cut = sanitize_message(&long, &[]);
+        assert!(cut.len() <= MAX_MESSAGE_LEN + 3 && cut.ends_with("..."));
+        assert_eq!(
+            sanitize_message("abc", &["abc"]),
+            "abc",
+            "too short to redact safely"
+        );
+    }
+
+    #[test]
+    fn json_content_types() {
+        for yes in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/problem+json",
+        ] {
+            assert!(is_json(yes), "{yes}");
+        }
+        for no in ["text/html", "application/jsonp", "text/json+x", ""] {
+            assert!(!is_json(no), "{no}");
+        }
+    }
+}
