@@ -1,0 +1,162 @@
+"""Loading libovok and declaring its C ABI (include/ovok.h) for ctypes.
+
+Nothing here knows about logins: it finds the library, mirrors the header,
+and gives every function its `argtypes` and `restype`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+ENV_VAR = "OVOK_LIBRARY_PATH"
+
+
+def library_names(platform: str = sys.platform) -> tuple[str, ...]:
+    """The file names libovok may have on `platform`, the usual one first.
+
+    A second name is accepted where a build might produce it, so that
+    OVOK_LIBRARY_PATH may name a directory holding either.
+    """
+    if platform == "win32":
+        return ("ovok.dll", "libovok.dll")
+    if platform == "darwin":
+        return ("libovok.dylib", "libovok.so")
+    return ("libovok.so",)
+
+
+LIBRARY_NAMES = library_names()
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _checkout_dir(package_dir: Path) -> Optional[Path]:
+    """`<repo>/target/release` when imported from `<repo>/bindings/python/src/ovok`."""
+    repo = package_dir.parents[3] if len(package_dir.parents) > 3 else None
+    if package_dir.parent.name != "src" or repo is None or not (repo / "Cargo.toml").is_file():
+        return None
+    return repo / "target" / "release"
+
+
+_CHECKOUT_DIR = _checkout_dir(_PACKAGE_DIR)
+
+
+class OvokResult(ctypes.Structure):
+    """`struct OvokResult`, field for field.
+
+    The strings are declared `c_void_p`, not `c_char_p`: they belong to the
+    result and must stay pointers until `ovok_result_free` zeroizes and frees
+    them. `status` is a C enum, which has the ABI of `int`.
+    """
+
+    _fields_ = [
+        ("status", ctypes.c_int),
+        ("http_status", ctypes.c_uint16),
+        ("error_message", ctypes.c_void_p),
+        ("access_token", ctypes.c_void_p),
+        ("refresh_token", ctypes.c_void_p),
+        ("expires_in", ctypes.c_int64),
+        ("expires_at", ctypes.c_int64),
+        ("project_reference", ctypes.c_void_p),
+        ("project_display", ctypes.c_void_p),
+        ("profile_reference", ctypes.c_void_p),
+        ("profile_display", ctypes.c_void_p),
+    ]
+
+
+def candidates(
+    env_value: Optional[str],
+    package_dir: Path = _PACKAGE_DIR,
+    checkout_dir: Optional[Path] = _CHECKOUT_DIR,
+) -> list[Path]:
+    """Where to look for the library, in order.
+
+    1. `OVOK_LIBRARY_PATH`: the library file itself, or a directory holding it.
+    2. The library bundled inside the installed package (the wheel's copy).
+    3. `<repo>/target/release`, for a source checkout after `cargo build --release`
+       (None when the package is installed, not in a checkout).
+    """
+    places: list[Path] = []
+    if env_value:
+        override = Path(env_value)
+        if override.is_dir():
+            places.extend(override / name for name in LIBRARY_NAMES)
+        else:
+            places.append(override)
+    places.extend(package_dir / name for name in LIBRARY_NAMES)
+    if checkout_dir is not None:
+        places.extend(checkout_dir / name for name in LIBRARY_NAMES)
+    return places
+
+
+def locate(places: Sequence[Path]) -> Path:
+    """The first place that holds a file, or an ImportError naming them all."""
+    for place in places:
+        if place.is_file():
+            return place
+    looked = "\n".join(f"  - {place}" for place in places)
+    raise ImportError(
+        "ovok: the native library libovok was not found. Looked in:\n"
+        f"{looked}\n"
+        f"Install the ovok wheel, set {ENV_VAR} to the library file, or run "
+        "`cargo build --release -p ovok` in the repository."
+    )
+
+
+def _load() -> tuple[ctypes.CDLL, Path]:
+    path = locate(candidates(os.environ.get(ENV_VAR)))
+    try:
+        library = ctypes.CDLL(str(path))
+    except OSError as error:
+        raise ImportError(f"ovok: could not load {path}: {error}") from error
+    _declare(library)
+    return library, path
+
+
+def _declare(library: ctypes.CDLL) -> None:
+    # Arguments may be c_char_p: ctypes passes a pointer to the bytes object,
+    # which outlives the call. Returned strings are c_void_p, read with
+    # ctypes.string_at, so no pointer is ever lost.
+    library.ovok_login.argtypes = [
+        ctypes.c_char_p,
+        ctypes.c_char_p,
+        ctypes.c_char_p,
+        ctypes.c_char_p,
+    ]
+    library.ovok_login.restype = ctypes.POINTER(OvokResult)
+    library.ovok_result_free.argtypes = [ctypes.POINTER(OvokResult)]
+    library.ovok_result_free.restype = None
+    library.ovok_status_name.argtypes = [ctypes.c_int]
+    library.ovok_status_name.restype = ctypes.c_void_p
+    library.ovok_version.argtypes = []
+    library.ovok_version.restype = ctypes.c_void_p
+
+
+lib, LIBRARY_PATH = _load()
+
+
+def read_string(pointer: Optional[int]) -> Optional[str]:
+    """Copies a NUL-terminated UTF-8 string out of the library; None for NULL."""
+    if not pointer:
+        return None
+    return ctypes.string_at(pointer).decode("utf-8")
+
+
+def static_string(pointer: Optional[int]) -> str:
+    """A string the header promises is static and never NULL."""
+    text = read_string(pointer)
+    if text is None:
+        raise RuntimeError("libovok returned NULL where its header promises a string")
+    return text
+
+
+def version() -> str:
+    return static_string(lib.ovok_version())
+
+
+def status_name(status: int) -> str:
+    return static_string(lib.ovok_status_name(status))

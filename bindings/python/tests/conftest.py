@@ -1,0 +1,116 @@
+"""Fixtures: the emulator and the scripted fake server, each started once per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Optional
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = TESTS_DIR.parents[2]
+
+DEMO_EMAIL = "john.doe@mail.com"
+DEMO_PASSWORD = "password1234"
+DEMO_CLIENT_ID = "5e505642-9024-474d-9434-e5a44f505cc5"
+DEMO_PROJECT = ("Project/f6f4da8d-93e8-8a08-220e-03b7810451d3", "My Medical Project")
+DEMO_PROFILE = ("Patient/de5c57ff-7257-57b0-13ab-aab6f5f91498", "Max Mustermann")
+
+# Lines printed at the end of the run (e.g. the RSS figures), by `figures`.
+_FIGURES: list[str] = []
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[str]
+    base_url: str
+    log: IO[str]
+
+
+def _first_line(process: subprocess.Popen[str], log: IO[str], what: str, timeout: float) -> str:
+    """The first stdout line of `process`, or a failure that says what went wrong."""
+    stdout = process.stdout
+    assert stdout is not None
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(stdout.readline()))
+    reader.daemon = True
+    reader.start()
+    reader.join(timeout)
+    if not line or not line[0].strip():
+        process.kill()
+        process.wait(timeout=10)
+        log.seek(0)
+        pytest.fail(f"{what} printed no base URL within {timeout} s; stderr:\n{log.read()}")
+    return line[0].strip()
+
+
+def _start(command: list[str], what: str) -> Server:
+    # stderr goes to a file, not a pipe: nobody reads it while the server
+    # runs, and a full pipe would block the server.
+    log = tempfile.TemporaryFile(mode="w+")
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True
+    )
+    return Server(process, _first_line(process, log, what, timeout=30), log)
+
+
+def _stop(server: Server) -> None:
+    if server.process.stdin is not None:
+        server.process.stdin.close()
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+    server.log.close()
+
+
+def emulator_path() -> Path:
+    configured: Optional[str] = os.environ.get("OVOK_EMULATOR")
+    if configured:
+        return Path(configured)
+    name = "ovok-emulator.exe" if sys.platform == "win32" else "ovok-emulator"
+    return REPO_ROOT / "target" / "release" / name
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[str]:
+    """The base URL of an ovok-emulator on a free loopback port."""
+    path = emulator_path()
+    if not path.is_file():
+        pytest.fail(
+            f"ovok-emulator not found at {path}: run `cargo build --release -p ovok-emulator` "
+            "or set OVOK_EMULATOR"
+        )
+    server = _start([str(path), "--listen", "127.0.0.1:0", "--quiet"], "ovok-emulator")
+    yield server.base_url
+    _stop(server)
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[str]:
+    """The base URL of tests/fake_server.py, run in its own Python process."""
+    server = _start([sys.executable, str(TESTS_DIR / "fake_server.py")], "fake_server.py")
+    yield server.base_url
+    _stop(server)
+
+
+@pytest.fixture(scope="session")
+def figures() -> list[str]:
+    """Append a line here to have it printed in the summary at the end of the run."""
+    return _FIGURES
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("ovok figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

@@ -1,0 +1,30 @@
+//! The committed C header must match what cbindgen generates from the sources.
+
+#[test]
+fn committed_header_is_fresh() {
+    let generated = include_str!(concat!(env!("OUT_DIR"), "/ovok.h"));
+    let committed_path = concat!(env!("CARGO_MANIFEST_DIR"), "/include/ovok.h");
+    let committed = std::fs::read_to_string(committed_path).expect("include/ovok.h exists");
+    assert!(
+        committed == generated,
+        "include/ovok.h is stale: run `cargo build` outside CI and commit the result"
+    );
+}
+
+#[test]
+fn header_declares_the_whole_contract() {
+    let header = include_str!(concat!(env!("OUT_DIR"), "/ovok.h"));
+    for needle in [
+        "#ifndef OVOK_H",
+        "extern \"C\" {",
+        "OVOK_STATUS_OK = 0,",
+        "OVOK_STATUS_INTERNAL = 12,",
+        "struct OvokResult *ovok_login(const char *base_url,",
+        "void ovok_result_free(struct OvokResult *result);",
+        "const char *ovok_status_name(OvokStatus status);",
+        "const char *ovok_version(void);",
+        "Safe to call from many threads at once.",
+    ] {
+        assert!(header.contains(needle), "the header lacks {needle:?}");
+    }
+}
