@@ -24,7 +24,7 @@ C_BIN := $(RELEASE)/c-tests
 EXAMPLES_BIN := $(RELEASE)/examples-c
 WITH_EMULATOR := scripts/with-emulator.sh
 
-.PHONY: all build demo test deps lint rust-test c-test check-native-libs clean
+.PHONY: all build demo test deps lint rust-test c-test python-test check-native-libs clean
 
 all: build
 
@@ -41,7 +41,7 @@ $(EXAMPLES_BIN)/login: examples/login.c include/ovok.h build
 demo: deps build $(EXAMPLES_BIN)/login
 	@scripts/demo.sh
 
-test: deps lint rust-test c-test
+test: deps lint rust-test c-test python-test
 	@echo "make test: all suites passed"
 
 lint:
@@ -69,6 +69,10 @@ c-test: build $(EXAMPLES_BIN)/login
 	$(WITH_EMULATOR) sh -c '$(C_BIN)/test_login_static "$$OVOK_BASE_URL"'
 	$(WITH_EMULATOR) sh -c '$(VALGRIND) $(C_BIN)/test_login_shared_checked "$$OVOK_BASE_URL"'
 	$(WITH_EMULATOR) sh -c '$(VALGRIND) $(C_BIN)/test_login_static_checked "$$OVOK_BASE_URL"'
+
+# Builds the wheel, installs it into target/python-venv, runs mypy --strict and pytest on it.
+python-test: build
+	bindings/python/run_tests.sh
 
 check-native-libs:
 	@reported=$$($(CARGO) rustc --release -p ovok --lib --crate-type staticlib --target-dir target/native-libs \

@@ -14,6 +14,8 @@
 #ifndef OVOK_H
 #define OVOK_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /**
@@ -79,7 +81,37 @@ typedef enum OvokStatus {
 } OvokStatus;
 
 /**
- * The outcome of `ovok_login`.
+ * A configured client with its own connection pool.
+ *
+ * Made by `ovok_client_build`, used with `ovok_client_login` and
+ * `ovok_client_refresh`, freed with `ovok_client_free`. Safe to use from
+ * many threads at once.
+ */
+typedef struct OvokClient OvokClient;
+
+/**
+ * Collects the settings for an `OvokClient`.
+ *
+ * Methods: `ovok_client_builder_new`, `ovok_client_builder_set_connect_timeout_ms`,
+ * `ovok_client_builder_set_total_timeout_ms`, `ovok_client_builder_set_platform_trust`,
+ * `ovok_client_builder_add_ca_file`, `ovok_client_builder_add_ca_pem`,
+ * `ovok_client_builder_set_proxy`, `ovok_client_builder_set_proxy_from_env`,
+ * `ovok_client_builder_set_user_agent_suffix`, `ovok_client_builder_last_error`,
+ * `ovok_client_build`, `ovok_client_builder_free`.
+ *
+ * Defaults: 10 s connect timeout, 30 s total timeout, the bundled Mozilla
+ * roots, the proxy from `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` (honouring
+ * `NO_PROXY`), User-Agent `ovok/<version>`.
+ *
+ * A builder is not thread-safe: use it from one thread at a time. Each
+ * setter returns `OVOK_STATUS_OK` or `OVOK_STATUS_INVALID_ARGUMENT` (a NULL
+ * builder, or a value it refuses, which leaves the setting unchanged);
+ * `ovok_client_builder_last_error` then says why.
+ */
+typedef struct OvokClientBuilder OvokClientBuilder;
+
+/**
+ * The outcome of a login or a refresh.
  *
  * Allocated by the library and owned by the caller, who must release it
  * with `ovok_result_free` exactly once. Every string in it is owned by the
@@ -116,23 +148,27 @@ typedef struct OvokResult {
   int64_t expires_in;
   /**
    * Unix time (seconds) at which the access token expires: the time the
-   * response arrived plus `expires_in`; -1 when unknown.
+   * response arrived plus `expires_in`. When the server sent no expiry,
+   * the access token's own `exp` claim (read without verifying the
+   * signature: advisory only); -1 when neither is known.
    */
   int64_t expires_at;
   /**
-   * The project reference, e.g. "Project/f6f4..."; NULL unless OK.
+   * The project reference, e.g. "Project/f6f4..."; NULL unless a login
+   * succeeded (a refresh does not return it).
    */
   const char *project_reference;
   /**
-   * The project's display name; NULL unless OK.
+   * The project's display name; NULL unless a login succeeded.
    */
   const char *project_display;
   /**
-   * The user's profile reference, e.g. "Patient/de5c..."; NULL unless OK.
+   * The user's profile reference, e.g. "Patient/de5c..."; NULL unless a
+   * login succeeded.
    */
   const char *profile_reference;
   /**
-   * The profile's display name; NULL unless OK.
+   * The profile's display name; NULL unless a login succeeded.
    */
   const char *profile_display;
 } OvokResult;
@@ -140,6 +176,17 @@ typedef struct OvokResult {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * The name of a status as a static string, e.g. "OVOK_STATUS_UNAUTHORIZED";
+ * "OVOK_STATUS_UNKNOWN" for a value outside the enum. Never NULL; do not free.
+ */
+const char *ovok_status_name(OvokStatus status);
+
+/**
+ * The library version, e.g. "0.1.0", as a static string. Never NULL; do not free.
+ */
+const char *ovok_version(void);
 
 /**
  * Logs in to Ovok with `POST {base_url}/v2/auth/login`.
@@ -156,9 +203,10 @@ extern "C" {
  * Never returns NULL, even when every argument is NULL: check `status`. The
  * caller owns the result and must free it with `ovok_result_free`.
  *
- * Blocks until done: at most 10 s to connect and 30 s in total. Redirects
- * are never followed. Connections are pooled and reused across calls.
- * Safe to call from many threads at once.
+ * Uses the default settings (see `OvokClientBuilder`): at most 10 s to
+ * connect and 30 s in total, the bundled Mozilla roots, the proxy from the
+ * environment. Redirects are never followed. Connections are pooled and
+ * reused across calls. Safe to call from many threads at once.
  *
  * # Safety
  * Each argument is NULL or a NUL-terminated string that stays valid for
@@ -170,7 +218,56 @@ struct OvokResult *ovok_login(const char *base_url,
                               const char *client_id);
 
 /**
- * Frees a result returned by `ovok_login`, zeroizing every string in it.
+ * Like `ovok_login`, through a configured client (its timeouts, trust,
+ * proxy and connection pool). A NULL `client` gives
+ * `OVOK_STATUS_INVALID_ARGUMENT`. Safe to call from many threads at once,
+ * with the same client.
+ *
+ * # Safety
+ * `client` is NULL or a live client from `ovok_client_build`; the strings
+ * are as for `ovok_login`.
+ */
+struct OvokResult *ovok_client_login(const struct OvokClient *client,
+                                     const char *base_url,
+                                     const char *email,
+                                     const char *password,
+                                     const char *client_id);
+
+/**
+ * Exchanges a refresh token for new tokens with
+ * `POST {base_url}/auth/refresh-token`.
+ *
+ * Refresh before `expires_at` (Ovok's access tokens live about an hour; a
+ * minute of margin is sensible), or after a call fails with 401. Ovok
+ * rotates refresh tokens: the result's `refresh_token` replaces the one you
+ * passed, which the server will reject if it is used again. On
+ * `OVOK_STATUS_UNAUTHORIZED` the refresh token is expired, unknown or
+ * already used: log in again.
+ *
+ * `base_url` follows the rules of `ovok_login`. The result has no
+ * `project_*` or `profile_*` fields. Never returns NULL; free the result
+ * with `ovok_result_free`. Safe to call from many threads at once.
+ *
+ * # Safety
+ * Each argument is NULL or a NUL-terminated string that stays valid for
+ * the duration of the call.
+ */
+struct OvokResult *ovok_refresh(const char *base_url, const char *refresh_token);
+
+/**
+ * Like `ovok_refresh`, through a configured client.
+ *
+ * # Safety
+ * `client` is NULL or a live client from `ovok_client_build`; the strings
+ * are as for `ovok_refresh`.
+ */
+struct OvokResult *ovok_client_refresh(const struct OvokClient *client,
+                                       const char *base_url,
+                                       const char *refresh_token);
+
+/**
+ * Frees a result returned by `ovok_login`, `ovok_refresh` or their client
+ * variants, zeroizing every string in it.
  *
  * Calling with NULL is fine and does nothing. Must not be called twice on
  * the same result, and no string taken from the result may be used after it.
@@ -181,15 +278,140 @@ struct OvokResult *ovok_login(const char *base_url,
 void ovok_result_free(struct OvokResult *result);
 
 /**
- * The name of a status as a static string, e.g. "OVOK_STATUS_UNAUTHORIZED";
- * "OVOK_STATUS_UNKNOWN" for a value outside the enum. Never NULL; do not free.
+ * A new builder with the default settings. Never NULL. Free it with
+ * `ovok_client_builder_free`.
  */
-const char *ovok_status_name(OvokStatus status);
+struct OvokClientBuilder *ovok_client_builder_new(void);
 
 /**
- * The library version, e.g. "0.1.0", as a static string. Never NULL; do not free.
+ * Frees a builder. Clients built from it stay valid. NULL is fine.
+ *
+ * # Safety
+ * `builder` is NULL or a live builder, freed only once.
  */
-const char *ovok_version(void);
+void ovok_client_builder_free(struct OvokClientBuilder *builder);
+
+/**
+ * Sets how long establishing a connection (DNS, TCP, TLS) may take, in
+ * milliseconds: 1 to 600000. Default 10000.
+ *
+ * # Safety
+ * `builder` is NULL or a live builder, used by no other thread.
+ */
+enum OvokStatus ovok_client_builder_set_connect_timeout_ms(struct OvokClientBuilder *builder,
+                                                           uint32_t milliseconds);
+
+/**
+ * Sets how long a whole call may take, from the DNS lookup to the last
+ * byte of the response, in milliseconds: 1 to 600000. Default 30000.
+ *
+ * # Safety
+ * `builder` is NULL or a live builder, used by no other thread.
+ */
+enum OvokStatus ovok_client_builder_set_total_timeout_ms(struct OvokClientBuilder *builder,
+                                                         uint32_t milliseconds);
+
+/**
+ * `true`: trust the operating system's certificate store and verifier
+ * (rustls-platform-verifier) instead of the bundled Mozilla roots.
+ * Default `false`. Cannot be combined with added CA certificates.
+ *
+ * # Safety
+ * `builder` is NULL or a live builder, used by no other thread.
+ */
+enum OvokStatus ovok_client_builder_set_platform_trust(struct OvokClientBuilder *builder,
+                                                       bool use_platform);
+
+/**
+ * Trusts the CA certificates in a PEM file. Once any CA is added, only the
+ * added CAs are trusted (like curl's `--cacert`), not the bundled roots.
+ * The file is read now; an unreadable file, or one with no usable
+ * certificate, is refused with a message naming the file and the problem.
+ *
+ * # Safety
+ * `builder` is NULL or a live builder, used by no other thread; `path` is
+ * NULL or a NUL-terminated UTF-8 string.
+ */
+enum OvokStatus ovok_client_builder_add_ca_file(struct OvokClientBuilder *builder,
+                                                const char *path);
+
+/**
+ * Trusts the CA certificates in a PEM buffer of `length` bytes (no NUL
+ * terminator needed). Same rules as `ovok_client_builder_add_ca_file`.
+ *
+ * # Safety
+ * `builder` is NULL or a live builder, used by no other thread; `pem` is
+ * NULL or points to `length` readable bytes.
+ */
+enum OvokStatus ovok_client_builder_add_ca_pem(struct OvokClientBuilder *builder,
+                                               const uint8_t *pem,
+                                               size_t length);
+
+/**
+ * Sends every request through this HTTP proxy,
+ * `http://[user:password@]host:port` (https goes through CONNECT). NULL or
+ * "" returns to the environment's settings. The URL is never printed.
+ *
+ * # Safety
+ * `builder` is NULL or a live builder, used by no other thread;
+ * `proxy_url` is NULL or a NUL-terminated UTF-8 string.
+ */
+enum OvokStatus ovok_client_builder_set_proxy(struct OvokClientBuilder *builder,
+                                              const char *proxy_url);
+
+/**
+ * `false`: ignore `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`
+ * and connect directly. Default `true`. An explicit proxy always wins.
+ *
+ * # Safety
+ * `builder` is NULL or a live builder, used by no other thread.
+ */
+enum OvokStatus ovok_client_builder_set_proxy_from_env(struct OvokClientBuilder *builder,
+                                                       bool honour);
+
+/**
+ * Appends a product token to the User-Agent, e.g. "myapp/2.1" gives
+ * "ovok/0.1.0 myapp/2.1". At most 256 printable ASCII characters.
+ *
+ * # Safety
+ * `builder` is NULL or a live builder, used by no other thread; `suffix`
+ * is NULL or a NUL-terminated UTF-8 string.
+ */
+enum OvokStatus ovok_client_builder_set_user_agent_suffix(struct OvokClientBuilder *builder,
+                                                          const char *suffix);
+
+/**
+ * Why the last setter or `ovok_client_build` on this builder failed; NULL
+ * when it succeeded. Owned by the builder: valid until the next call on it.
+ *
+ * # Safety
+ * `builder` is NULL or a live builder, used by no other thread.
+ */
+const char *ovok_client_builder_last_error(const struct OvokClientBuilder *builder);
+
+/**
+ * Builds a client from the builder's settings into `*client_out`.
+ *
+ * Returns `OVOK_STATUS_OK`, or `OVOK_STATUS_INVALID_ARGUMENT` when a pointer
+ * is NULL or the settings contradict each other (then `*client_out` is
+ * NULL and `ovok_client_builder_last_error` says why). The builder stays
+ * yours and can build more clients. Free the client with `ovok_client_free`.
+ *
+ * # Safety
+ * `builder` is NULL or a live builder, used by no other thread;
+ * `client_out` is NULL or points to writable storage for a pointer.
+ */
+enum OvokStatus ovok_client_build(struct OvokClientBuilder *builder,
+                                  struct OvokClient **client_out);
+
+/**
+ * Frees a client and closes its pooled connections. NULL is fine. No call
+ * may be using the client at the same time.
+ *
+ * # Safety
+ * `client` is NULL or a live client, freed only once.
+ */
+void ovok_client_free(struct OvokClient *client);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -16,6 +16,9 @@ pub const MAX_BASE_URL_LEN: usize = 2048;
 /// The route of the login call, relative to the base URL.
 pub const LOGIN_ROUTE: &str = "/v2/auth/login";
 
+/// The route of the refresh call; Ovok has no `/v2` version of it.
+pub const REFRESH_ROUTE: &str = "/auth/refresh-token";
+
 /// A validated base URL: an http(s) origin plus an optional path prefix,
 /// with no trailing slash, no query, no fragment and no user info.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,116 +1,261 @@
-//! The HTTP exchange: one shared connection pool, one request, one response.
+//! The HTTP exchange: a client owns one connection pool and makes the
+//! login and refresh calls through it.
 
 use std::io::{self, Read};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ureq::http::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use ureq::http::Response;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Body};
 use zeroize::Zeroizing;
 
-use crate::base_url::{BaseUrl, LOGIN_ROUTE};
-use crate::credentials::Credentials;
+use crate::base_url::{BaseUrl, LOGIN_ROUTE, REFRESH_ROUTE};
+use crate::config::{ClientConfig, ProxyChoice, Trust};
 use crate::error::Error;
-use crate::response::{self, LoginSuccess, MAX_BODY_LEN};
+use crate::request::{self, Credentials};
+use crate::response::{self, Tokens, MAX_BODY_LEN};
 use crate::status::OvokStatus;
 
-/// How long establishing a connection (DNS, TCP and TLS) may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a whole call may take, from the first DNS lookup to the last body byte.
-pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
-/// The User-Agent header sent with every request.
-pub const USER_AGENT: &str = concat!("ovok/", env!("CARGO_PKG_VERSION"));
+/// Test builds only: logging in with this email panics inside the core,
+/// which the C boundary must turn into `OVOK_STATUS_INTERNAL`.
+#[cfg(feature = "test-hooks")]
+pub const TEST_PANIC_EMAIL: &str = "panic@test-hooks.invalid";
 
-/// The agent shared by every `login` call, created on first use, so that
-/// later calls to the same host reuse an open connection.
-fn shared_agent() -> &'static Agent {
-    static AGENT: OnceLock<Agent> = OnceLock::new();
-    AGENT.get_or_init(|| {
-        Agent::config_builder()
+/// A configured client with its own connection pool. Cheap to clone (the
+/// clones share the pool) and safe to use from many threads at once.
+#[derive(Clone, Debug)]
+pub struct Client {
+    agent: Agent,
+    timeouts: Arc<(Duration, Duration)>,
+}
+
+impl Client {
+    /// Builds a client; fails when the configuration is contradictory.
+    pub fn new(config: &ClientConfig) -> Result<Client, Error> {
+        config.validate()?;
+        let root_certs = match config.trust() {
+            Trust::BundledRoots => RootCerts::WebPki,
+            Trust::Platform => RootCerts::PlatformVerifier,
+            Trust::AddedCertificates => RootCerts::new_with_certs(
+                &config
+                    .ca_certificates
+                    .iter()
+                    .map(|der| Certificate::from_der(der).to_owned())
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        let proxy = match &config.proxy {
+            ProxyChoice::FromEnvironment => ureq::Proxy::try_from_env(),
+            ProxyChoice::Direct => None,
+            ProxyChoice::Url(url) => Some(ureq::Proxy::new(url).map_err(|_| {
+                Error::invalid_argument("proxy URL is invalid; expected http://host:port")
+            })?),
+        };
+        let agent = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .timeout_global(Some(TOTAL_TIMEOUT))
-            .user_agent(USER_AGENT)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.total_timeout))
+            .user_agent(config.user_agent.as_str())
             .accept("application/json")
+            .tls_config(TlsConfig::builder().root_certs(root_certs).build())
+            .proxy(proxy)
             .max_idle_connections_per_host(16)
             .max_idle_connections(32)
             .build()
-            .new_agent()
-    })
-}
+            .new_agent();
+        Ok(Client {
+            agent,
+            timeouts: Arc::new(config.timeouts()),
+        })
+    }
 
-/// Logs in with `POST {base_url}/v2/auth/login`.
-///
-/// `base_url` of `None` or `""` means Ovok's sandbox. Never follows redirects.
-pub fn login(base_url: Option<&str>, credentials: &Credentials<'_>) -> Result<LoginSuccess, Error> {
-    let url = BaseUrl::parse(base_url)?.join(LOGIN_ROUTE);
-    credentials.validate()?;
-    let secrets = [credentials.password];
-    let body = credentials.login_body();
+    /// The client behind `ovok_login` and `ovok_refresh`: default settings,
+    /// created on first use, shared by every caller.
+    pub fn shared() -> &'static Client {
+        static SHARED: OnceLock<Client> = OnceLock::new();
+        SHARED.get_or_init(|| {
+            // The default configuration is valid; a failure here is a bug.
+            Client::new(&ClientConfig::default()).expect("the default configuration is valid")
+        })
+    }
 
-    let mut response = shared_agent()
-        .post(&url)
-        .header(CONTENT_TYPE, "application/json")
-        .send(&body[..])
-        .map_err(|error| transport_error(&error, &secrets))?;
-    drop(body);
+    /// Logs in with `POST {base_url}/v2/auth/login`.
+    ///
+    /// `base_url` of `None` or `""` means Ovok's sandbox. Never follows redirects.
+    pub fn login(
+        &self,
+        base_url: Option<&str>,
+        credentials: &Credentials<'_>,
+    ) -> Result<Tokens, Error> {
+        let url = BaseUrl::parse(base_url)?.join(LOGIN_ROUTE);
+        credentials.validate()?;
+        #[cfg(feature = "test-hooks")]
+        if credentials.email == TEST_PANIC_EMAIL {
+            panic!("test hook: a deliberate panic inside the core");
+        }
+        let body = credentials.login_body();
+        let (http_status, body) = self.post_json(&url, body, &[credentials.password])?;
+        let tokens = response::parse_login_success(&body, unix_now());
+        with_http_status(tokens, http_status)
+    }
 
-    let http_status = response.status().as_u16();
-    let content_type = header(&response, CONTENT_TYPE.as_str());
-    let received = read_body(&mut response).map_err(|error| error.with_http_status(http_status));
+    /// Exchanges a refresh token with `POST {base_url}/auth/refresh-token`.
+    ///
+    /// Ovok rotates refresh tokens: use the new one from the result next time.
+    pub fn refresh(&self, base_url: Option<&str>, refresh_token: &str) -> Result<Tokens, Error> {
+        let url = BaseUrl::parse(base_url)?.join(REFRESH_ROUTE);
+        request::validate_refresh_token(refresh_token)?;
+        let body = request::refresh_body(refresh_token);
+        let (http_status, body) = self.post_json(&url, body, &[refresh_token])?;
+        let tokens = response::parse_refresh_success(&body, unix_now());
+        with_http_status(tokens, http_status)
+    }
 
-    if !response.status().is_success() {
-        let message = match (&received, response.status().is_redirection()) {
-            (_, true) => redirect_message(http_status, header(&response, LOCATION.as_str())),
-            (Ok(body), false) => {
-                response::error_message(http_status, content_type.as_deref(), body)
+    /// POSTs a JSON body holding `secrets`; returns a 2xx status with its
+    /// JSON body, or the error for anything else.
+    fn post_json(
+        &self,
+        url: &str,
+        body: Zeroizing<Vec<u8>>,
+        secrets: &[&str],
+    ) -> Result<(u16, Zeroizing<Vec<u8>>), Error> {
+        let mut response = self
+            .agent
+            .post(url)
+            .header(CONTENT_TYPE, "application/json")
+            .send(&body[..])
+            .map_err(|error| self.transport_error(&error, secrets))?;
+        drop(body);
+
+        let http_status = response.status().as_u16();
+        let content_type = header(&response, CONTENT_TYPE.as_str());
+        let received = self
+            .read_body(&mut response)
+            .map_err(|error| error.with_http_status(http_status));
+
+        if !response.status().is_success() {
+            let message = match (&received, response.status().is_redirection()) {
+                (_, true) => redirect_message(http_status, header(&response, LOCATION.as_str())),
+                (Ok(body), false) => {
+                    response::error_message(http_status, content_type.as_deref(), body)
+                }
+                (Err(error), false) => format!("HTTP {http_status}; {}", error.message),
+            };
+            let message = match header(&response, RETRY_AFTER.as_str()) {
+                Some(retry_after) => format!("{message} (Retry-After: {retry_after})"),
+                None => message,
+            };
+            return Err(Error::new(
+                OvokStatus::from_http_error(http_status),
+                response::sanitize_message(&message, secrets),
+            )
+            .with_http_status(http_status));
+        }
+
+        let body = received?;
+        if let Some(content_type) = content_type.filter(|ct| !response::is_json(ct)) {
+            return Err(Error::invalid_response(format!(
+                "expected JSON, got {} ({http_status})",
+                response::mime_type(&content_type)
+            ))
+            .with_http_status(http_status));
+        }
+        Ok((http_status, body))
+    }
+
+    /// Reads at most [`MAX_BODY_LEN`] bytes into a buffer that is zeroized on drop.
+    fn read_body(&self, response: &mut Response<Body>) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let expected = response.body().content_length().unwrap_or(0);
+        let capacity = usize::try_from(expected)
+            .unwrap_or(MAX_BODY_LEN)
+            .min(MAX_BODY_LEN);
+        let mut buffer = Zeroizing::new(Vec::with_capacity(capacity));
+        let limit = MAX_BODY_LEN as u64 + 1;
+        let reader = response.body_mut().with_config().limit(limit).reader();
+        // Read one byte past the cap so that "too large" is told apart from "exactly 1 MiB".
+        match reader.take(limit).read_to_end(&mut buffer) {
+            Ok(_) if buffer.len() > MAX_BODY_LEN => Err(too_large()),
+            Ok(_) => Ok(buffer),
+            Err(error) => Err(self.transport_error(&ureq::Error::from(error), &[])),
+        }
+    }
+
+    /// Sorts a transport failure into a status with a readable message.
+    fn transport_error(&self, error: &ureq::Error, secrets: &[&str]) -> Error {
+        let (connect_timeout, total_timeout) = *self.timeouts;
+        let (status, message) = match error {
+            ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => (
+                OvokStatus::Timeout,
+                format!(
+                    "could not connect within the {} connect timeout",
+                    describe(connect_timeout)
+                ),
+            ),
+            ureq::Error::Timeout(_) => (
+                OvokStatus::Timeout,
+                format!(
+                    "no complete response within the {} total timeout",
+                    describe(total_timeout)
+                ),
+            ),
+            ureq::Error::HostNotFound => {
+                (OvokStatus::Connection, "could not resolve the host".into())
             }
-            (Err(error), false) => format!("HTTP {http_status}; {}", error.message),
+            ureq::Error::ConnectionFailed => (OvokStatus::Connection, "could not connect".into()),
+            ureq::Error::ConnectProxyFailed(_) => (
+                OvokStatus::Connection,
+                "the proxy refused the CONNECT request".into(),
+            ),
+            ureq::Error::Io(io_error) => io_failure(io_error),
+            ureq::Error::Protocol(problem) => (
+                OvokStatus::Connection,
+                format!("the server sent malformed HTTP ({problem})"),
+            ),
+            ureq::Error::Tls(problem) => (OvokStatus::Tls, format!("TLS failed: {problem}")),
+            ureq::Error::Rustls(problem) => (OvokStatus::Tls, format!("TLS failed: {problem}")),
+            ureq::Error::Pem(_) => (OvokStatus::Tls, "TLS failed: unreadable certificate".into()),
+            ureq::Error::LargeResponseHeader(_, limit) => (
+                OvokStatus::InvalidResponse,
+                format!("response headers are larger than {limit} bytes"),
+            ),
+            ureq::Error::BodyExceedsLimit(_) => return too_large(),
+            other => (OvokStatus::Connection, format!("request failed: {other}")),
         };
-        let message = match header(&response, RETRY_AFTER.as_str()) {
-            Some(retry_after) => format!("{message} (Retry-After: {retry_after})"),
-            None => message,
-        };
-        return Err(Error::new(
-            OvokStatus::from_http_error(http_status),
-            response::sanitize_message(&message, &secrets),
-        )
-        .with_http_status(http_status));
+        Error::new(status, response::sanitize_message(&message, secrets))
     }
-
-    let body = received?;
-    if let Some(content_type) = content_type.filter(|ct| !response::is_json(ct)) {
-        return Err(Error::invalid_response(format!(
-            "expected JSON, got {} ({http_status})",
-            response::mime_type(&content_type)
-        ))
-        .with_http_status(http_status));
-    }
-    response::parse_login_success(&body, unix_now())
-        .map_err(|error| error.with_http_status(http_status))
 }
 
-/// Reads at most [`MAX_BODY_LEN`] bytes into a buffer that is zeroized on drop.
-fn read_body(response: &mut Response<Body>) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let expected = response.body().content_length().unwrap_or(0);
-    let capacity = usize::try_from(expected)
-        .unwrap_or(MAX_BODY_LEN)
-        .min(MAX_BODY_LEN);
-    let mut buffer = Zeroizing::new(Vec::with_capacity(capacity));
-    let limit = MAX_BODY_LEN as u64 + 1;
-    let reader = response.body_mut().with_config().limit(limit).reader();
-    // Read one byte past the cap so that "too large" is told apart from "exactly 1 MiB".
-    match reader.take(limit).read_to_end(&mut buffer) {
-        Ok(_) if buffer.len() > MAX_BODY_LEN => Err(too_large()),
-        Ok(_) => Ok(buffer),
-        Err(error) => match ureq::Error::from(error) {
-            ureq::Error::BodyExceedsLimit(_) => Err(too_large()),
-            other => Err(transport_error(&other, &[])),
-        },
+fn with_http_status(tokens: Result<Tokens, Error>, http_status: u16) -> Result<Tokens, Error> {
+    match tokens {
+        Ok(tokens) => Ok(Tokens {
+            http_status,
+            ..tokens
+        }),
+        Err(error) => Err(error.with_http_status(http_status)),
     }
+}
+
+/// `30 s`, or `250 ms` for timeouts that are not whole seconds.
+fn describe(timeout: Duration) -> String {
+    if timeout.subsec_millis() == 0 {
+        format!("{} s", timeout.as_secs())
+    } else {
+        format!("{} ms", timeout.as_millis())
+    }
+}
+
+/// Logs in through the shared default client; see [`Client::login`].
+pub fn login(base_url: Option<&str>, credentials: &Credentials<'_>) -> Result<Tokens, Error> {
+    Client::shared().login(base_url, credentials)
+}
+
+/// Refreshes through the shared default client; see [`Client::refresh`].
+pub fn refresh(base_url: Option<&str>, refresh_token: &str) -> Result<Tokens, Error> {
+    Client::shared().refresh(base_url, refresh_token)
 }
 
 fn too_large() -> Error {
@@ -129,30 +274,6 @@ fn redirect_message(http_status: u16, location: Option<String>) -> String {
         ),
         None => format!("HTTP {http_status} redirect was not followed; check the base URL"),
     }
-}
-
-/// Sorts a transport failure into a status with a readable message.
-fn transport_error(error: &ureq::Error, secrets: &[&str]) -> Error {
-    let (status, message) = match error {
-        ureq::Error::Timeout(which) => (OvokStatus::Timeout, timeout_message(*which)),
-        ureq::Error::HostNotFound => (OvokStatus::Connection, "could not resolve the host".into()),
-        ureq::Error::ConnectionFailed => (OvokStatus::Connection, "could not connect".into()),
-        ureq::Error::Io(io_error) => io_failure(io_error),
-        ureq::Error::Protocol(problem) => (
-            OvokStatus::Connection,
-            format!("the server sent malformed HTTP ({problem})"),
-        ),
-        ureq::Error::Tls(problem) => (OvokStatus::Tls, format!("TLS failed: {problem}")),
-        ureq::Error::Rustls(problem) => (OvokStatus::Tls, format!("TLS failed: {problem}")),
-        ureq::Error::Pem(_) => (OvokStatus::Tls, "TLS failed: unreadable certificate".into()),
-        ureq::Error::LargeResponseHeader(_, limit) => (
-            OvokStatus::InvalidResponse,
-            format!("response headers are larger than {limit} bytes"),
-        ),
-        ureq::Error::BodyExceedsLimit(_) => return too_large(),
-        other => (OvokStatus::Connection, format!("request failed: {other}")),
-    };
-    Error::new(status, response::sanitize_message(&message, secrets))
 }
 
 fn io_failure(error: &io::Error) -> (OvokStatus, String) {
@@ -176,19 +297,6 @@ fn io_failure(error: &io::Error) -> (OvokStatus, String) {
         _ => "the connection failed",
     };
     (OvokStatus::Connection, format!("{what} ({error})"))
-}
-
-fn timeout_message(which: ureq::Timeout) -> String {
-    match which {
-        ureq::Timeout::Connect | ureq::Timeout::Resolve => format!(
-            "could not connect within the {} s connect timeout",
-            CONNECT_TIMEOUT.as_secs()
-        ),
-        _ => format!(
-            "no complete response within the {} s total timeout",
-            TOTAL_TIMEOUT.as_secs()
-        ),
-    }
 }
 
 fn unix_now() -> i64 {

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::error::Error;
+use crate::jwt;
 
 /// Larger response bodies are refused.
 pub const MAX_BODY_LEN: usize = 1024 * 1024;
@@ -25,26 +26,30 @@ pub struct Reference {
     pub display: String,
 }
 
-/// A successful login. The tokens are zeroized when it is dropped.
+/// The tokens from a successful login or refresh. They are zeroized when
+/// this is dropped.
 #[derive(Clone, PartialEq, Eq)]
-pub struct LoginSuccess {
+pub struct Tokens {
     /// The bearer token (a JWT, valid for about an hour).
     pub access_token: Zeroizing<String>,
     /// The refresh token, when the server sent one.
     pub refresh_token: Option<Zeroizing<String>>,
     /// Seconds until the access token expires, when the server said.
     pub expires_in: Option<i64>,
-    /// Unix seconds at which the access token expires: receipt time plus `expires_in`.
+    /// Unix seconds at which the access token expires: receipt time plus
+    /// `expires_in`, or else the token's own `exp` claim (advisory, unverified).
     pub expires_at: Option<i64>,
-    /// The Ovok project the user belongs to.
-    pub project: Reference,
-    /// The user's FHIR profile, e.g. a `Patient` or a `Practitioner`.
-    pub profile: Reference,
+    /// The Ovok project the user belongs to; `None` after a refresh.
+    pub project: Option<Reference>,
+    /// The user's FHIR profile, e.g. a `Patient`; `None` after a refresh.
+    pub profile: Option<Reference>,
+    /// The 2xx HTTP status the server answered with (Ovok documents 200).
+    pub http_status: u16,
 }
 
-impl fmt::Debug for LoginSuccess {
+impl fmt::Debug for Tokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoginSuccess")
+        f.debug_struct("Tokens")
             .field("access_token", &"<redacted>")
             .field(
                 "refresh_token",
@@ -54,62 +59,111 @@ impl fmt::Debug for LoginSuccess {
             .field("expires_at", &self.expires_at)
             .field("project", &self.project)
             .field("profile", &self.profile)
+            .field("http_status", &self.http_status)
             .finish()
     }
 }
 
-/// Parses a 2xx login body received at `received_at` (Unix seconds).
-pub fn parse_login_success(body: &[u8], received_at: i64) -> Result<LoginSuccess, Error> {
-    let mut root = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(object)) => object,
-        Ok(_) => {
-            return Err(Error::invalid_response(
-                "login response is not a JSON object",
-            ))
-        }
-        Err(_) if body.is_empty() => {
-            return Err(Error::invalid_response("login response body is empty"))
-        }
-        Err(error) => {
-            return Err(Error::invalid_response(format!(
-                "login response is not valid JSON ({} at line {} column {})",
-                describe_json_error(&error),
-                error.line(),
-                error.column()
-            )))
-        }
-    };
+/// The JSON field names of one response shape: login is camelCase,
+/// refresh is snake_case.
+struct Fields {
+    what: &'static str,
+    access_token: &'static str,
+    refresh_token: &'static str,
+    expires_in: &'static str,
+}
 
+const LOGIN: Fields = Fields {
+    what: "login",
+    access_token: "accessToken",
+    refresh_token: "refreshToken",
+    expires_in: "expiresIn",
+};
+
+const REFRESH: Fields = Fields {
+    what: "refresh",
+    access_token: "access_token",
+    refresh_token: "refresh_token",
+    expires_in: "expires_in",
+};
+
+/// Parses a 2xx login body received at `received_at` (Unix seconds).
+pub fn parse_login_success(body: &[u8], received_at: i64) -> Result<Tokens, Error> {
+    let mut root = parse_object(body, &LOGIN)?;
+    let mut tokens = take_tokens(&mut root, &LOGIN, received_at)?;
+    tokens.project = Some(take_reference(&mut root, "project")?);
+    tokens.profile = Some(take_reference(&mut root, "profile")?);
+    Ok(tokens)
+}
+
+/// Parses a 2xx body of `POST /auth/refresh-token` received at `received_at`.
+///
+/// The docs mark `expires_in` as required; it is read leniently, like
+/// login's `expiresIn`, with the token's `exp` claim as the fallback.
+pub fn parse_refresh_success(body: &[u8], received_at: i64) -> Result<Tokens, Error> {
+    let mut root = parse_object(body, &REFRESH)?;
+    take_tokens(&mut root, &REFRESH, received_at)
+}
+
+fn parse_object(body: &[u8], fields: &Fields) -> Result<Map<String, Value>, Error> {
+    let what = fields.what;
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(Error::invalid_response(format!(
+            "{what} response is not a JSON object"
+        ))),
+        Err(_) if body.is_empty() => Err(Error::invalid_response(format!(
+            "{what} response body is empty"
+        ))),
+        Err(error) => Err(Error::invalid_response(format!(
+            "{what} response is not valid JSON ({} at line {} column {})",
+            describe_json_error(&error),
+            error.line(),
+            error.column()
+        ))),
+    }
+}
+
+fn take_tokens(
+    root: &mut Map<String, Value>,
+    fields: &Fields,
+    received_at: i64,
+) -> Result<Tokens, Error> {
     let access_token = Zeroizing::new(
-        take_string(&mut root, "accessToken", "")?.ok_or_else(|| missing("accessToken"))?,
+        take_string(root, fields.access_token, "")?
+            .ok_or_else(|| missing(fields.what, fields.access_token))?,
     );
     if access_token.is_empty() {
-        return Err(Error::invalid_response(
-            "login response has an empty accessToken",
-        ));
+        return Err(Error::invalid_response(format!(
+            "{} response has an empty {}",
+            fields.what, fields.access_token
+        )));
     }
-    let refresh_token = take_string(&mut root, "refreshToken", "")?.map(Zeroizing::new);
+    let refresh_token = take_string(root, fields.refresh_token, "")?.map(Zeroizing::new);
     let expires_in =
-        match root.get("expiresIn") {
+        match root.get(fields.expires_in) {
             None | Some(Value::Null) => None,
             Some(value) => Some(value.as_i64().filter(|seconds| *seconds >= 0).ok_or_else(
                 || {
-                    Error::invalid_response(
-                        "login response field expiresIn is not a non-negative integer",
-                    )
+                    Error::invalid_response(format!(
+                        "{} response field {} is not a non-negative integer",
+                        fields.what, fields.expires_in
+                    ))
                 },
             )?),
         };
-    let project = take_reference(&mut root, "project")?;
-    let profile = take_reference(&mut root, "profile")?;
-
-    Ok(LoginSuccess {
+    let expires_at = match expires_in {
+        Some(seconds) => Some(received_at.saturating_add(seconds)),
+        None => jwt::expiry(&access_token),
+    };
+    Ok(Tokens {
         access_token,
         refresh_token,
         expires_in,
-        expires_at: expires_in.map(|seconds| received_at.saturating_add(seconds)),
-        project,
-        profile,
+        expires_at,
+        project: None,
+        profile: None,
+        http_status: 200,
     })
 }
 
@@ -195,29 +249,29 @@ fn take_string(
     match object.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) if text.contains('\0') => Err(Error::invalid_response(format!(
-            "login response field {prefix}{key} contains a NUL character"
+            "response field {prefix}{key} contains a NUL character"
         ))),
         Some(Value::String(text)) => Ok(Some(text)),
         Some(_) => Err(Error::invalid_response(format!(
-            "login response field {prefix}{key} is not a string"
+            "response field {prefix}{key} is not a string"
         ))),
     }
 }
 
 fn take_reference(root: &mut Map<String, Value>, key: &str) -> Result<Reference, Error> {
     let mut object = match root.remove(key) {
-        None | Some(Value::Null) => return Err(missing(key)),
+        None | Some(Value::Null) => return Err(missing("login", key)),
         Some(Value::Object(object)) => object,
         Some(_) => {
             return Err(Error::invalid_response(format!(
-                "login response field {key} is not an object"
+                "response field {key} is not an object"
             )))
         }
     };
     let prefix = format!("{key}.");
     let mut required = |field: &str| {
         take_string(&mut object, field, &prefix)?
-            .ok_or_else(|| missing(&format!("{prefix}{field}")))
+            .ok_or_else(|| missing("login", &format!("{prefix}{field}")))
     };
     Ok(Reference {
         reference: required("reference")?,
@@ -225,9 +279,9 @@ fn take_reference(root: &mut Map<String, Value>, key: &str) -> Result<Reference,
     })
 }
 
-fn missing(field: &str) -> Error {
+fn missing(what: &str, field: &str) -> Error {
     Error::invalid_response(format!(
-        "login response is missing the required field {field}"
+        "{what} response is missing the required field {field}"
     ))
 }
 
@@ -258,7 +312,7 @@ mod tests {
         })
     }
 
-    fn parse(value: &Value) -> Result<LoginSuccess, Error> {
+    fn parse(value: &Value) -> Result<Tokens, Error> {
         parse_login_success(value.to_string().as_bytes(), NOW)
     }
 
@@ -272,16 +326,24 @@ mod tests {
         );
         assert_eq!(success.expires_in, Some(3600));
         assert_eq!(success.expires_at, Some(NOW + 3600));
+        let reference = |reference: &str, display: &str| Reference {
+            reference: reference.into(),
+            display: display.into(),
+        };
         assert_eq!(
-            success.project.reference,
-            "Project/f6f4da8d-93e8-8a08-220e-03b7810451d3"
+            success.project,
+            Some(reference(
+                "Project/f6f4da8d-93e8-8a08-220e-03b7810451d3",
+                "My Medical Project"
+            ))
         );
-        assert_eq!(success.project.display, "My Medical Project");
         assert_eq!(
-            success.profile.reference,
-            "Patient/de5c57ff-7257-57b0-13ab-aab6f5f91498"
+            success.profile,
+            Some(reference(
+                "Patient/de5c57ff-7257-57b0-13ab-aab6f5f91498",
+                "Max Mustermann"
+            ))
         );
-        assert_eq!(success.profile.display, "Max Mustermann");
     }
 
     #[test]
@@ -407,6 +469,57 @@ mod tests {
             error.message.contains("profile.display contains a NUL"),
             "{}",
             error.message
+        );
+    }
+
+    #[test]
+    fn refresh_bodies_are_snake_case_and_have_no_references() {
+        let body = json!({"access_token": "a.b.c", "refresh_token": "r.s.t", "expires_in": 60});
+        let tokens = parse_refresh_success(body.to_string().as_bytes(), NOW).unwrap();
+        assert_eq!(tokens.access_token.as_str(), "a.b.c");
+        assert_eq!(
+            tokens.refresh_token.as_deref().map(String::as_str),
+            Some("r.s.t")
+        );
+        assert_eq!(
+            (tokens.expires_in, tokens.expires_at),
+            (Some(60), Some(NOW + 60))
+        );
+        assert_eq!((tokens.project, tokens.profile), (None, None));
+
+        let camel = json!({"accessToken": "a.b.c", "expires_in": 60});
+        let error = parse_refresh_success(camel.to_string().as_bytes(), NOW).unwrap_err();
+        assert_eq!(
+            error.message,
+            "refresh response is missing the required field access_token"
+        );
+    }
+
+    #[test]
+    fn without_expires_in_the_expiry_comes_from_the_jwt_exp_claim() {
+        // {"sub":"Patient/1","exp":1779354571}
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJQYXRpZW50LzEiLCJleHAiOjE3NzkzNTQ1NzF9.c2ln";
+        let mut body = documented_body();
+        body["accessToken"] = json!(jwt);
+        body.as_object_mut().unwrap().remove("expiresIn");
+        let tokens = parse(&body).unwrap();
+        assert_eq!(
+            (tokens.expires_in, tokens.expires_at),
+            (None, Some(1_779_354_571))
+        );
+
+        let refresh = json!({"access_token": jwt});
+        let tokens = parse_refresh_success(refresh.to_string().as_bytes(), NOW).unwrap();
+        assert_eq!(
+            (tokens.expires_in, tokens.expires_at),
+            (None, Some(1_779_354_571))
+        );
+
+        body["expiresIn"] = json!(10);
+        assert_eq!(
+            parse(&body).unwrap().expires_at,
+            Some(NOW + 10),
+            "expiresIn wins"
         );
     }
 

@@ -23,6 +23,11 @@ fn header_declares_the_whole_contract() {
         "void ovok_result_free(struct OvokResult *result);",
         "const char *ovok_status_name(OvokStatus status);",
         "const char *ovok_version(void);",
+        "struct OvokResult *ovok_refresh(const char *base_url, const char *refresh_token);",
+        "typedef struct OvokClientBuilder OvokClientBuilder;",
+        "typedef struct OvokClient OvokClient;",
+        "enum OvokStatus ovok_client_build(struct OvokClientBuilder *builder,",
+        "void ovok_client_free(struct OvokClient *client);",
         "Safe to call from many threads at once.",
     ] {
         assert!(header.contains(needle), "the header lacks {needle:?}");

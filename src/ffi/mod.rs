@@ -3,80 +3,34 @@
 
 #![allow(unsafe_code)]
 
-mod panic;
+mod login;
 mod result;
+
+mod client;
+mod panic;
 mod strings;
 
 use std::ffi::{c_char, c_int, CStr};
 
-pub use result::OvokResult;
+pub use client::{
+    ovok_client_build, ovok_client_builder_add_ca_file, ovok_client_builder_add_ca_pem,
+    ovok_client_builder_free, ovok_client_builder_last_error, ovok_client_builder_new,
+    ovok_client_builder_set_connect_timeout_ms, ovok_client_builder_set_platform_trust,
+    ovok_client_builder_set_proxy, ovok_client_builder_set_proxy_from_env,
+    ovok_client_builder_set_total_timeout_ms, ovok_client_builder_set_user_agent_suffix,
+    ovok_client_free,
+};
+pub use client::{OvokClient, OvokClientBuilder};
+pub use login::{ovok_client_login, ovok_client_refresh, ovok_login, ovok_refresh};
+pub use result::{ovok_result_free, OvokResult};
 
-use crate::credentials::Credentials;
-use crate::error::Error;
 use crate::status::OvokStatus;
 
-/// Logs in to Ovok with `POST {base_url}/v2/auth/login`.
-///
-/// - `base_url`: NULL or "" for Ovok's sandbox, `https://api.sandbox.ovok.com`.
-///   Otherwise an https URL, optionally with a path prefix
-///   (`https://gw.example/ovok` posts to `/ovok/v2/auth/login`); a trailing
-///   slash is fine. A query, a fragment, user info or another scheme gives
-///   `OVOK_STATUS_INVALID_ARGUMENT`. Plain `http://` is accepted only for
-///   loopback hosts (127.0.0.0/8, ::1, localhost).
-/// - `email`, `password`, `client_id`: required NUL-terminated UTF-8 strings of
-///   1 to 4096 bytes. The library does not keep them after the call returns.
-///
-/// Never returns NULL, even when every argument is NULL: check `status`. The
-/// caller owns the result and must free it with `ovok_result_free`.
-///
-/// Blocks until done: at most 10 s to connect and 30 s in total. Redirects
-/// are never followed. Connections are pooled and reused across calls.
-/// Safe to call from many threads at once.
-///
-/// # Safety
-/// Each argument is NULL or a NUL-terminated string that stays valid for
-/// the duration of the call.
-#[no_mangle]
-pub unsafe extern "C" fn ovok_login(
-    base_url: *const c_char,
-    email: *const c_char,
-    password: *const c_char,
-    client_id: *const c_char,
-) -> *mut OvokResult {
-    panic::guard(OvokResult::internal_error, || {
-        // SAFETY (all four): the caller passes NULL or valid C strings.
-        let outcome = (|| -> Result<_, Error> {
-            let base_url = unsafe { strings::optional_str(base_url, "base_url") }?;
-            let credentials = Credentials {
-                email: unsafe { strings::required_str(email, "email") }?,
-                password: unsafe { strings::required_str(password, "password") }?,
-                client_id: unsafe { strings::required_str(client_id, "client_id") }?,
-            };
-            crate::client::login(base_url, &credentials)
-        })();
-        OvokResult::into_raw(outcome)
-    })
-}
-
-/// Frees a result returned by `ovok_login`, zeroizing every string in it.
-///
-/// Calling with NULL is fine and does nothing. Must not be called twice on
-/// the same result, and no string taken from the result may be used after it.
-///
-/// # Safety
-/// `result` is NULL or a result from this library that has not been freed.
-#[no_mangle]
-pub unsafe extern "C" fn ovok_result_free(result: *mut OvokResult) {
-    panic::guard(
-        || (),
-        || {
-            if !result.is_null() {
-                // SAFETY: the caller passes a result from this library, once.
-                unsafe { OvokResult::free(result) }
-            }
-        },
-    );
-}
+/// An `OvokStatus` as C passes it in: any int, valid or not. The header
+/// calls it `OvokStatus`; C enums and ints share one ABI.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug)]
+pub struct OvokStatusValue(pub c_int);
 
 /// The name of a status as a static string, e.g. "OVOK_STATUS_UNAUTHORIZED";
 /// "OVOK_STATUS_UNKNOWN" for a value outside the enum. Never NULL; do not free.
@@ -90,12 +44,6 @@ pub extern "C" fn ovok_status_name(status: OvokStatusValue) -> *const c_char {
         },
     )
 }
-
-/// An `OvokStatus` as C passes it in: any int, valid or not. The header
-/// calls it `OvokStatus`; C enums and ints share one ABI.
-#[repr(transparent)]
-#[derive(Clone, Copy, Debug)]
-pub struct OvokStatusValue(pub c_int);
 
 /// The library version, e.g. "0.1.0", as a static string. Never NULL; do not free.
 #[no_mangle]

@@ -6,10 +6,10 @@ use std::ptr;
 use zeroize::Zeroize;
 
 use crate::error::Error;
-use crate::response::LoginSuccess;
+use crate::response::{Reference, Tokens};
 use crate::status::OvokStatus;
 
-/// The outcome of `ovok_login`.
+/// The outcome of a login or a refresh.
 ///
 /// Allocated by the library and owned by the caller, who must release it
 /// with `ovok_result_free` exactly once. Every string in it is owned by the
@@ -33,15 +33,19 @@ pub struct OvokResult {
     /// Seconds until the access token expires; -1 when the server did not say.
     pub expires_in: i64,
     /// Unix time (seconds) at which the access token expires: the time the
-    /// response arrived plus `expires_in`; -1 when unknown.
+    /// response arrived plus `expires_in`. When the server sent no expiry,
+    /// the access token's own `exp` claim (read without verifying the
+    /// signature: advisory only); -1 when neither is known.
     pub expires_at: i64,
-    /// The project reference, e.g. "Project/f6f4..."; NULL unless OK.
+    /// The project reference, e.g. "Project/f6f4..."; NULL unless a login
+    /// succeeded (a refresh does not return it).
     pub project_reference: *const c_char,
-    /// The project's display name; NULL unless OK.
+    /// The project's display name; NULL unless a login succeeded.
     pub project_display: *const c_char,
-    /// The user's profile reference, e.g. "Patient/de5c..."; NULL unless OK.
+    /// The user's profile reference, e.g. "Patient/de5c..."; NULL unless a
+    /// login succeeded.
     pub profile_reference: *const c_char,
-    /// The profile's display name; NULL unless OK.
+    /// The profile's display name; NULL unless a login succeeded.
     pub profile_display: *const c_char,
 }
 
@@ -63,7 +67,7 @@ impl OvokResult {
     }
 
     /// Moves an outcome of the core onto the heap for C.
-    pub(crate) fn into_raw(outcome: Result<LoginSuccess, Error>) -> *mut OvokResult {
+    pub(crate) fn into_raw(outcome: Result<Tokens, Error>) -> *mut OvokResult {
         let result = match outcome {
             Ok(success) => OvokResult::from_success(success),
             Err(error) => OvokResult::from_error(&error),
@@ -79,20 +83,22 @@ impl OvokResult {
         )))
     }
 
-    fn from_success(success: LoginSuccess) -> OvokResult {
+    fn from_success(tokens: Tokens) -> OvokResult {
+        let (project_reference, project_display) = owned_reference(tokens.project.as_ref());
+        let (profile_reference, profile_display) = owned_reference(tokens.profile.as_ref());
         OvokResult {
-            access_token: owned(success.access_token.as_str()),
-            refresh_token: success
+            access_token: owned(tokens.access_token.as_str()),
+            refresh_token: tokens
                 .refresh_token
                 .as_ref()
                 .map_or(ptr::null(), |token| owned(token.as_str())),
-            expires_in: success.expires_in.unwrap_or(-1),
-            expires_at: success.expires_at.unwrap_or(-1),
-            project_reference: owned(&success.project.reference),
-            project_display: owned(&success.project.display),
-            profile_reference: owned(&success.profile.reference),
-            profile_display: owned(&success.profile.display),
-            ..OvokResult::empty(OvokStatus::Ok, 200)
+            expires_in: tokens.expires_in.unwrap_or(-1),
+            expires_at: tokens.expires_at.unwrap_or(-1),
+            project_reference,
+            project_display,
+            profile_reference,
+            profile_display,
+            ..OvokResult::empty(OvokStatus::Ok, tokens.http_status)
         }
     }
 
@@ -107,7 +113,7 @@ impl OvokResult {
     ///
     /// # Safety
     /// `result` came from `into_raw` and has not been freed yet.
-    pub(crate) unsafe fn free(result: *mut OvokResult) {
+    unsafe fn free(result: *mut OvokResult) {
         // SAFETY: the caller promises `result` is a live Box from `into_raw`.
         let result = unsafe { Box::from_raw(result) };
         for field in [
@@ -126,6 +132,33 @@ impl OvokResult {
             }
         }
     }
+}
+
+fn owned_reference(reference: Option<&Reference>) -> (*const c_char, *const c_char) {
+    reference.map_or((ptr::null(), ptr::null()), |r| {
+        (owned(&r.reference), owned(&r.display))
+    })
+}
+
+/// Frees a result returned by `ovok_login`, `ovok_refresh` or their client
+/// variants, zeroizing every string in it.
+///
+/// Calling with NULL is fine and does nothing. Must not be called twice on
+/// the same result, and no string taken from the result may be used after it.
+///
+/// # Safety
+/// `result` is NULL or a result from this library that has not been freed.
+#[no_mangle]
+pub unsafe extern "C" fn ovok_result_free(result: *mut OvokResult) {
+    super::panic::guard(
+        || (),
+        || {
+            if !result.is_null() {
+                // SAFETY: the caller passes a result from this library, once.
+                unsafe { OvokResult::free(result) }
+            }
+        },
+    );
 }
 
 /// Copies a string into a C string owned by a result.

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod pki;
+
 use std::ffi::{c_char, CStr, CString};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -10,7 +12,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use ovok::ffi::{ovok_login, ovok_result_free, OvokResult};
+use ovok::ffi::{
+    ovok_client_build, ovok_client_builder_free, ovok_client_builder_last_error,
+    ovok_client_builder_new, ovok_client_free, ovok_client_login, ovok_client_refresh, ovok_login,
+    ovok_refresh, ovok_result_free, OvokClient, OvokClientBuilder, OvokResult,
+};
 use ovok::OvokStatus;
 
 /// An `OvokResult` copied into Rust values, after the result was freed.
@@ -51,14 +57,101 @@ pub fn login_raw(
 ) -> Outcome {
     let (base_url, email, password, client_id) = (c(base_url), c(email), c(password), c(client_id));
     // SAFETY: every argument is NULL or a live C string.
-    let result =
-        unsafe { ovok_login(ptr(&base_url), ptr(&email), ptr(&password), ptr(&client_id)) };
-    assert!(!result.is_null(), "ovok_login returned NULL");
-    // SAFETY: non-NULL results from ovok_login are valid until freed.
+    take(unsafe { ovok_login(ptr(&base_url), ptr(&email), ptr(&password), ptr(&client_id)) })
+}
+
+/// Calls `ovok_refresh` through the C ABI; `None` passes NULL.
+pub fn refresh_raw(base_url: Option<&str>, refresh_token: Option<&str>) -> Outcome {
+    let (base_url, refresh_token) = (c(base_url), c(refresh_token));
+    // SAFETY: every argument is NULL or a live C string.
+    take(unsafe { ovok_refresh(ptr(&base_url), ptr(&refresh_token)) })
+}
+
+/// Copies a result out and frees it.
+fn take(result: *mut OvokResult) -> Outcome {
+    assert!(!result.is_null(), "the library returned a NULL result");
+    // SAFETY: non-NULL results are valid until freed.
     let outcome = unsafe { read_result(&*result) };
     // SAFETY: freed exactly once.
     unsafe { ovok_result_free(result) };
     outcome
+}
+
+/// An `OvokClientBuilder` that frees itself.
+pub struct Builder(pub *mut OvokClientBuilder);
+
+impl Builder {
+    pub fn new() -> Builder {
+        Builder(ovok_client_builder_new())
+    }
+
+    /// The builder's last error message, if any.
+    pub fn last_error(&self) -> Option<String> {
+        // SAFETY: a live builder.
+        copy(unsafe { ovok_client_builder_last_error(self.0) })
+    }
+
+    /// Builds a client, or returns the status and message.
+    pub fn build(&self) -> Result<Client, (OvokStatus, Option<String>)> {
+        let mut client = std::ptr::null_mut();
+        // SAFETY: a live builder and a writable out-pointer.
+        let status = unsafe { ovok_client_build(self.0, &mut client) };
+        if status == OvokStatus::Ok {
+            assert!(!client.is_null());
+            Ok(Client(client))
+        } else {
+            assert!(client.is_null(), "a failed build must leave NULL");
+            Err((status, self.last_error()))
+        }
+    }
+}
+
+impl Drop for Builder {
+    fn drop(&mut self) {
+        // SAFETY: freed once.
+        unsafe { ovok_client_builder_free(self.0) }
+    }
+}
+
+/// An `OvokClient` that frees itself; shareable across threads like the C one.
+pub struct Client(pub *mut OvokClient);
+
+// SAFETY: the header promises OvokClient may be used from many threads.
+unsafe impl Send for Client {}
+unsafe impl Sync for Client {}
+
+impl Client {
+    pub fn login(&self, base_url: &str, password: &str) -> Outcome {
+        let (base_url, email, password, client_id) = (
+            c(Some(base_url)),
+            c(Some(ovok_emulator::DEMO_EMAIL)),
+            c(Some(password)),
+            c(Some(ovok_emulator::DEMO_CLIENT_ID)),
+        );
+        // SAFETY: a live client and live C strings.
+        take(unsafe {
+            ovok_client_login(
+                self.0,
+                ptr(&base_url),
+                ptr(&email),
+                ptr(&password),
+                ptr(&client_id),
+            )
+        })
+    }
+
+    pub fn refresh(&self, base_url: &str, refresh_token: &str) -> Outcome {
+        let (base_url, refresh_token) = (c(Some(base_url)), c(Some(refresh_token)));
+        // SAFETY: a live client and live C strings.
+        take(unsafe { ovok_client_refresh(self.0, ptr(&base_url), ptr(&refresh_token)) })
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        // SAFETY: freed once, after every user of the client is done.
+        unsafe { ovok_client_free(self.0) }
+    }
 }
 
 fn read_result(result: &OvokResult) -> Outcome {

@@ -1,4 +1,4 @@
-//! The login credentials and the request body built from them.
+//! The request bodies: login credentials and refresh tokens, as JSON.
 
 use std::fmt;
 
@@ -10,6 +10,9 @@ use crate::error::Error;
 /// Longer fields are rejected before any network I/O. Real values are far
 /// shorter (Ovok allows passwords of up to 128 characters).
 pub const MAX_FIELD_LEN: usize = 4096;
+
+/// Longer refresh tokens are rejected before any network I/O.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 
 /// What a user logs in with. It borrows the strings, so the password is
 /// copied only into the request body, which is zeroized after sending.
@@ -41,45 +44,68 @@ struct LoginBody<'a> {
     client_id: &'a str,
 }
 
+/// Ovok's refresh route takes snake_case, unlike login.
+#[derive(Serialize)]
+struct RefreshBody<'a> {
+    refresh_token: &'a str,
+}
+
 impl Credentials<'_> {
     /// Rejects empty and overlong fields; the server judges everything else.
     pub fn validate(&self) -> Result<(), Error> {
-        for (name, value) in [
-            ("email", self.email),
-            ("password", self.password),
-            ("client_id", self.client_id),
-        ] {
-            if value.is_empty() {
-                return Err(Error::invalid_argument(format!("{name} is empty")));
-            }
-            if value.len() > MAX_FIELD_LEN {
-                return Err(Error::invalid_argument(format!(
-                    "{name} is longer than {MAX_FIELD_LEN} bytes"
-                )));
-            }
-        }
-        Ok(())
+        check_field("email", self.email, MAX_FIELD_LEN)?;
+        check_field("password", self.password, MAX_FIELD_LEN)?;
+        check_field("client_id", self.client_id, MAX_FIELD_LEN)
     }
 
-    /// The JSON body of `POST /v2/auth/login`.
-    ///
-    /// The buffer is sized up front for the worst case of JSON escaping, so
-    /// it never reallocates and leaves no stray copy of the password behind.
+    /// The JSON body of `POST /v2/auth/login`, zeroized on drop.
     pub fn login_body(&self) -> Zeroizing<Vec<u8>> {
         let body = LoginBody {
             email: self.email,
             password: self.password,
             client_id: self.client_id,
         };
-        let escaped_worst_case =
-            6 * (self.email.len() + self.password.len() + self.client_id.len());
-        let mut buffer = Zeroizing::new(Vec::with_capacity(64 + escaped_worst_case));
-        // Serializing borrowed strings into a Vec cannot fail.
-        if serde_json::to_writer(&mut *buffer, &body).is_err() {
-            buffer.clear();
-        }
-        buffer
+        json_body(
+            &body,
+            self.email.len() + self.password.len() + self.client_id.len(),
+        )
     }
+}
+
+/// Rejects an empty or overlong refresh token.
+pub fn validate_refresh_token(refresh_token: &str) -> Result<(), Error> {
+    check_field("refresh_token", refresh_token, MAX_TOKEN_LEN)
+}
+
+/// The JSON body of `POST /auth/refresh-token`, zeroized on drop.
+pub fn refresh_body(refresh_token: &str) -> Zeroizing<Vec<u8>> {
+    json_body(&RefreshBody { refresh_token }, refresh_token.len())
+}
+
+fn check_field(name: &str, value: &str, max_len: usize) -> Result<(), Error> {
+    if value.is_empty() {
+        return Err(Error::invalid_argument(format!("{name} is empty")));
+    }
+    if value.len() > max_len {
+        return Err(Error::invalid_argument(format!(
+            "{name} is longer than {max_len} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// Serializes a body holding secrets of `secret_len` bytes in all.
+///
+/// The buffer is sized up front for the worst case of JSON escaping (six
+/// bytes per input byte), so it never reallocates and leaves no stray copy
+/// of a secret behind in freed memory.
+fn json_body(body: &impl Serialize, secret_len: usize) -> Zeroizing<Vec<u8>> {
+    let mut buffer = Zeroizing::new(Vec::with_capacity(64 + 6 * secret_len));
+    // Serializing borrowed strings into a Vec cannot fail.
+    if serde_json::to_writer(&mut *buffer, body).is_err() {
+        buffer.clear();
+    }
+    buffer
 }
 
 #[cfg(test)]
@@ -124,6 +150,22 @@ mod tests {
             planned,
             "the buffer grew, leaving a copy behind"
         );
+    }
+
+    #[test]
+    fn refresh_body_is_snake_case() {
+        let body = refresh_body("r.e.f");
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(value, serde_json::json!({"refresh_token": "r.e.f"}));
+        assert_eq!(
+            validate_refresh_token("").unwrap_err().message,
+            "refresh_token is empty"
+        );
+        let long = "t".repeat(MAX_TOKEN_LEN + 1);
+        assert!(validate_refresh_token(&long)
+            .unwrap_err()
+            .message
+            .contains("longer than"));
     }
 
     #[test]
