@@ -167,6 +167,56 @@ static void test_transport_errors(void) {
                  "refused");
 }
 
+static void test_refresh_rotates_the_refresh_token(void) {
+  OvokResult *login = ovok_login(base_url, EMAIL, PASSWORD, CLIENT_ID);
+  CHECK(login->status == OVOK_STATUS_OK && login->refresh_token != NULL);
+  if (login->refresh_token == NULL) {
+    ovok_result_free(login);
+    return;
+  }
+  OvokResult *refreshed = ovok_refresh(base_url, login->refresh_token);
+  CHECK(refreshed->status == OVOK_STATUS_OK);
+  CHECK(refreshed->access_token != NULL && count_char(refreshed->access_token, '.') == 2);
+  CHECK(refreshed->refresh_token != NULL &&
+        strcmp(refreshed->refresh_token, login->refresh_token) != 0);
+  CHECK(refreshed->expires_in == 3600 && refreshed->expires_at > 0);
+  CHECK(refreshed->project_reference == NULL && refreshed->profile_reference == NULL);
+
+  /* The first refresh token was used up by the refresh above. */
+  OvokResult *reused = ovok_refresh(base_url, login->refresh_token);
+  CHECK(reused->status == OVOK_STATUS_UNAUTHORIZED && reused->http_status == 401);
+  CHECK(!contains(reused->error_message, login->refresh_token));
+  check_failure_shape(reused);
+
+  ovok_result_free(reused);
+  ovok_result_free(refreshed);
+  ovok_result_free(login);
+}
+
+static void test_configured_client(void) {
+  OvokClientBuilder *builder = ovok_client_builder_new();
+  CHECK(builder != NULL);
+  CHECK(ovok_client_builder_set_connect_timeout_ms(builder, 2000) == OVOK_STATUS_OK);
+  CHECK(ovok_client_builder_set_total_timeout_ms(builder, 5000) == OVOK_STATUS_OK);
+  CHECK(ovok_client_builder_set_user_agent_suffix(builder, "c-tests/1.0") == OVOK_STATUS_OK);
+  CHECK(ovok_client_builder_set_proxy_from_env(builder, false) == OVOK_STATUS_OK);
+  CHECK(ovok_client_builder_set_total_timeout_ms(builder, 0) == OVOK_STATUS_INVALID_ARGUMENT);
+  CHECK(contains(ovok_client_builder_last_error(builder), "total timeout"));
+
+  OvokClient *client = NULL;
+  CHECK(ovok_client_build(builder, &client) == OVOK_STATUS_OK && client != NULL);
+  CHECK(ovok_client_builder_last_error(builder) == NULL);
+  ovok_client_builder_free(builder);
+
+  OvokResult *result = ovok_client_login(client, base_url, EMAIL, PASSWORD, CLIENT_ID);
+  CHECK(result->status == OVOK_STATUS_OK && result->refresh_token != NULL);
+  OvokResult *refreshed = ovok_client_refresh(client, base_url, result->refresh_token);
+  CHECK(refreshed->status == OVOK_STATUS_OK);
+  ovok_result_free(refreshed);
+  ovok_result_free(result);
+  ovok_client_free(client);
+}
+
 #define THREADS 8
 #define LOGINS_PER_THREAD 25
 
@@ -212,6 +262,8 @@ int main(int argc, char **argv) {
   test_server_errors();
   test_invalid_arguments();
   test_transport_errors();
+  test_refresh_rotates_the_refresh_token();
+  test_configured_client();
   test_many_threads_at_once();
   return check_summary("test_login");
 }
