@@ -10,6 +10,7 @@ use super::strings::{optional_str, required_str};
 use crate::client::Client;
 use crate::error::Error;
 use crate::request::Credentials;
+use crate::response::Tokens;
 
 /// Logs in to Ovok with `POST {base_url}/v2/auth/login`.
 ///
@@ -40,11 +41,8 @@ pub unsafe extern "C" fn ovok_login(
     password: *const c_char,
     client_id: *const c_char,
 ) -> *mut OvokResult {
-    panic::guard(OvokResult::internal_error, || {
-        // SAFETY: the caller passes NULL or valid C strings.
-        let outcome = unsafe { login_with(Client::shared(), base_url, email, password, client_id) };
-        OvokResult::into_raw(outcome)
-    })
+    // SAFETY: the caller passes NULL or valid C strings.
+    result_of(|| unsafe { login_with(Client::shared(), base_url, email, password, client_id) })
 }
 
 /// Like `ovok_login`, through a configured client (its timeouts, trust,
@@ -63,13 +61,15 @@ pub unsafe extern "C" fn ovok_client_login(
     password: *const c_char,
     client_id: *const c_char,
 ) -> *mut OvokResult {
-    panic::guard(OvokResult::internal_error, || {
-        // SAFETY: the caller passes NULL or a live client, and valid strings.
-        let outcome = match unsafe { OvokClient::client(client) } {
-            Ok(client) => unsafe { login_with(client, base_url, email, password, client_id) },
-            Err(error) => Err(error),
-        };
-        OvokResult::into_raw(outcome)
+    // SAFETY: the caller passes NULL or a live client, and valid strings.
+    result_of(|| unsafe {
+        login_with(
+            OvokClient::client(client)?,
+            base_url,
+            email,
+            password,
+            client_id,
+        )
     })
 }
 
@@ -95,11 +95,8 @@ pub unsafe extern "C" fn ovok_refresh(
     base_url: *const c_char,
     refresh_token: *const c_char,
 ) -> *mut OvokResult {
-    panic::guard(OvokResult::internal_error, || {
-        // SAFETY: the caller passes NULL or valid C strings.
-        let outcome = unsafe { refresh_with(Client::shared(), base_url, refresh_token) };
-        OvokResult::into_raw(outcome)
-    })
+    // SAFETY: the caller passes NULL or valid C strings.
+    result_of(|| unsafe { refresh_with(Client::shared(), base_url, refresh_token) })
 }
 
 /// Like `ovok_refresh`, through a configured client.
@@ -113,14 +110,13 @@ pub unsafe extern "C" fn ovok_client_refresh(
     base_url: *const c_char,
     refresh_token: *const c_char,
 ) -> *mut OvokResult {
-    panic::guard(OvokResult::internal_error, || {
-        // SAFETY: the caller passes NULL or a live client, and valid strings.
-        let outcome = match unsafe { OvokClient::client(client) } {
-            Ok(client) => unsafe { refresh_with(client, base_url, refresh_token) },
-            Err(error) => Err(error),
-        };
-        OvokResult::into_raw(outcome)
-    })
+    // SAFETY: the caller passes NULL or a live client, and valid strings.
+    result_of(|| unsafe { refresh_with(OvokClient::client(client)?, base_url, refresh_token) })
+}
+
+/// Runs a call inside the panic boundary and hands its outcome to C.
+fn result_of(call: impl FnOnce() -> Result<Tokens, Error>) -> *mut OvokResult {
+    panic::guard(OvokResult::internal_error, || OvokResult::into_raw(call()))
 }
 
 /// # Safety
@@ -131,7 +127,7 @@ unsafe fn login_with(
     email: *const c_char,
     password: *const c_char,
     client_id: *const c_char,
-) -> Result<crate::response::Tokens, Error> {
+) -> Result<Tokens, Error> {
     // SAFETY: as promised by the caller.
     let base_url = unsafe { optional_str(base_url, "base_url") }?;
     let credentials = Credentials {
@@ -148,7 +144,7 @@ unsafe fn refresh_with(
     client: &Client,
     base_url: *const c_char,
     refresh_token: *const c_char,
-) -> Result<crate::response::Tokens, Error> {
+) -> Result<Tokens, Error> {
     // SAFETY: as promised by the caller.
     let base_url = unsafe { optional_str(base_url, "base_url") }?;
     let refresh_token = unsafe { required_str(refresh_token, "refresh_token") }?;
