@@ -168,19 +168,33 @@ impl Client {
     }
 
     /// Reads at most [`MAX_BODY_LEN`] bytes into a buffer that is zeroized on drop.
+    ///
+    /// The buffer grows by hand, never by `Vec`'s own reallocation, so that
+    /// no outgrown copy of a token is freed without being wiped first.
     fn read_body(&self, response: &mut Response<Body>) -> Result<Zeroizing<Vec<u8>>, Error> {
         let expected = response.body().content_length().unwrap_or(0);
-        let capacity = usize::try_from(expected)
-            .unwrap_or(MAX_BODY_LEN)
-            .min(MAX_BODY_LEN);
-        let mut buffer = Zeroizing::new(Vec::with_capacity(capacity));
-        let limit = MAX_BODY_LEN as u64 + 1;
-        let reader = response.body_mut().with_config().limit(limit).reader();
-        // Read one byte past the cap so that "too large" is told apart from "exactly 1 MiB".
-        match reader.take(limit).read_to_end(&mut buffer) {
-            Ok(_) if buffer.len() > MAX_BODY_LEN => Err(too_large()),
-            Ok(_) => Ok(buffer),
-            Err(error) => Err(self.transport_error(&ureq::Error::from(error), &[])),
+        let expected = usize::try_from(expected).unwrap_or(MAX_BODY_LEN);
+        let mut buffer = Zeroizing::new(Vec::with_capacity(expected.clamp(4096, MAX_BODY_LEN)));
+        let mut chunk = Zeroizing::new([0u8; 8192]);
+        let mut reader = response.body_mut().with_config().reader();
+        loop {
+            let read = match reader.read(&mut chunk[..]) {
+                Ok(0) => return Ok(buffer),
+                Ok(read) => read,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(self.transport_error(&ureq::Error::from(error), &[])),
+            };
+            let needed = buffer.len() + read;
+            if needed > MAX_BODY_LEN {
+                return Err(too_large());
+            }
+            if needed > buffer.capacity() {
+                let capacity = (buffer.capacity() * 2).clamp(needed, MAX_BODY_LEN);
+                let mut grown = Zeroizing::new(Vec::with_capacity(capacity));
+                grown.extend_from_slice(&buffer);
+                buffer = grown;
+            }
+            buffer.extend_from_slice(&chunk[..read]);
         }
     }
 

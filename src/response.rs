@@ -203,16 +203,19 @@ pub fn error_message(http_status: u16, content_type: Option<&str>, body: &[u8]) 
 
 /// Makes a message safe to hand out: no control characters, at most
 /// [`MAX_MESSAGE_LEN`] bytes, and none of the given secrets.
+///
+/// A secret is looked for as it is, JSON-escaped (a server quoting the
+/// request body) and with its control characters blanked (as they are in
+/// the message), so no spelling of it survives.
 pub fn sanitize_message(message: &str, secrets: &[&str]) -> String {
-    let mut clean: String = message
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        if clean.contains(*secret) {
-            clean = clean.replace(*secret, "<redacted>");
-        }
-    }
+    let secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 4).collect();
+    let mut clean = redact(message.to_string(), &secrets, |s| s.to_string());
+    clean = redact(clean, &secrets, |s| {
+        let quoted = serde_json::to_string(s).unwrap_or_default();
+        quoted.trim_matches('"').to_string()
+    });
+    clean = blank_controls(&clean);
+    clean = redact(clean, &secrets, blank_controls);
     if clean.len() > MAX_MESSAGE_LEN {
         let mut cut = MAX_MESSAGE_LEN;
         while !clean.is_char_boundary(cut) {
@@ -222,6 +225,22 @@ pub fn sanitize_message(message: &str, secrets: &[&str]) -> String {
         clean.push_str("...");
     }
     clean
+}
+
+fn blank_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn redact(mut message: String, secrets: &[&str], spell: impl Fn(&str) -> String) -> String {
+    for secret in secrets {
+        let spelled = spell(secret);
+        if !spelled.is_empty() && message.contains(&spelled) {
+            message = message.replace(&spelled, "<redacted>");
+        }
+    }
+    message
 }
 
 /// `text/html; charset=utf-8` -> `text/html`, cut short if it is odd.
@@ -606,6 +625,36 @@ mod tests {
             "abc",
             "too short to redact safely"
         );
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_every_spelling() {
+        for secret in [
+            "tab\there",
+            "new\nline",
+            "nel\u{85}x",
+            "quo\"te\\s",
+            "plain-secret",
+        ] {
+            let quoted = serde_json::to_string(secret).unwrap();
+            let cases = [
+                (
+                    format!("echo {secret} end"),
+                    "echo <redacted> end".to_string(),
+                ),
+                (
+                    format!("echo {quoted} end"),
+                    "echo \"<redacted>\" end".to_string(),
+                ),
+            ];
+            for (message, expected) in cases {
+                assert_eq!(
+                    sanitize_message(&message, &[secret]),
+                    expected,
+                    "{message:?}"
+                );
+            }
+        }
     }
 
     #[test]

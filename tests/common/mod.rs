@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod hostile;
 pub mod pki;
 
 use std::ffi::{c_char, CStr, CString};
