@@ -29,7 +29,7 @@ WITH_EMULATOR := scripts/with-emulator.sh
 all: build
 
 deps:
-	@scripts/install-deps.sh gcc g++ valgrind tinyproxy
+	@scripts/install-deps.sh gcc g++ valgrind tinyproxy openssl
 
 build:
 	$(CARGO) build --release -p ovok -p ovok-emulator

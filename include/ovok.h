@@ -85,7 +85,9 @@ typedef enum OvokStatus {
  *
  * Made by `ovok_client_build`, used with `ovok_client_login` and
  * `ovok_client_refresh`, freed with `ovok_client_free`. Safe to use from
- * many threads at once.
+ * many threads at once. Each client holds its own pool of open
+ * connections (a few hundred KiB once used), so build one and share it
+ * rather than building one per call.
  */
 typedef struct OvokClient OvokClient;
 
@@ -244,7 +246,8 @@ struct OvokResult *ovok_client_login(const struct OvokClient *client,
  * `OVOK_STATUS_UNAUTHORIZED` the refresh token is expired, unknown or
  * already used: log in again.
  *
- * `base_url` follows the rules of `ovok_login`. The result has no
+ * `refresh_token` is required: 1 to 16384 bytes of UTF-8. `base_url`
+ * follows the rules of `ovok_login`. The result has no
  * `project_*` or `profile_*` fields. Never returns NULL; free the result
  * with `ovok_result_free`. Safe to call from many threads at once.
  *

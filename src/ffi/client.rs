@@ -42,7 +42,9 @@ pub struct OvokClientBuilder {
 ///
 /// Made by `ovok_client_build`, used with `ovok_client_login` and
 /// `ovok_client_refresh`, freed with `ovok_client_free`. Safe to use from
-/// many threads at once.
+/// many threads at once. Each client holds its own pool of open
+/// connections (a few hundred KiB once used), so build one and share it
+/// rather than building one per call.
 pub struct OvokClient {
     client: Client,
 }

@@ -83,7 +83,8 @@ pub unsafe extern "C" fn ovok_client_login(
 /// `OVOK_STATUS_UNAUTHORIZED` the refresh token is expired, unknown or
 /// already used: log in again.
 ///
-/// `base_url` follows the rules of `ovok_login`. The result has no
+/// `refresh_token` is required: 1 to 16384 bytes of UTF-8. `base_url`
+/// follows the rules of `ovok_login`. The result has no
 /// `project_*` or `profile_*` fields. Never returns NULL; free the result
 /// with `ovok_result_free`. Safe to call from many threads at once.
 ///

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +24,15 @@ DEMO_PASSWORD = "password1234"
 DEMO_CLIENT_ID = "5e505642-9024-474d-9434-e5a44f505cc5"
 DEMO_PROJECT = ("Project/f6f4da8d-93e8-8a08-220e-03b7810451d3", "My Medical Project")
 DEMO_PROFILE = ("Patient/de5c57ff-7257-57b0-13ab-aab6f5f91498", "Max Mustermann")
+
+
+def closed_port() -> int:
+    """A loopback port that nothing listens on (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
 
 # Lines printed at the end of the run (e.g. the RSS figures), by `figures`.
 _FIGURES: list[str] = []
@@ -61,7 +72,7 @@ def _start(command: list[str], what: str) -> Server:
     return Server(process, _first_line(process, log, what, timeout=30), log)
 
 
-def _stop(server: Server) -> None:
+def stop(server: Server) -> None:
     if server.process.stdin is not None:
         server.process.stdin.close()
     server.process.terminate()
@@ -84,15 +95,91 @@ def emulator_path() -> Path:
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[str]:
     """The base URL of an ovok-emulator on a free loopback port."""
+    server = start_emulator()
+    yield server.base_url
+    stop(server)
+
+
+def start_emulator(*options: str) -> Server:
     path = emulator_path()
     if not path.is_file():
         pytest.fail(
             f"ovok-emulator not found at {path}: run `cargo build --release -p ovok-emulator` "
             "or set OVOK_EMULATOR"
         )
-    server = _start([str(path), "--listen", "127.0.0.1:0", "--quiet"], "ovok-emulator")
+    return _start([str(path), "--listen", "127.0.0.1:0", "--quiet", *options], "ovok-emulator")
+
+
+# Access tokens from `short_lived_emulator` live this long.
+SHORT_TOKEN_LIFETIME = 3
+
+
+@pytest.fixture(scope="session")
+def short_lived_emulator() -> Iterator[str]:
+    """An emulator whose access tokens expire after SHORT_TOKEN_LIFETIME seconds."""
+    server = start_emulator("--token-lifetime", str(SHORT_TOKEN_LIFETIME))
     yield server.base_url
-    _stop(server)
+    stop(server)
+
+
+@dataclass
+class TLSEmulator:
+    base_url: str
+    """``https://127.0.0.1:<port>``"""
+    ca_file: Path
+    """The PEM certificate of the throwaway CA that signed the emulator's certificate."""
+
+
+def _openssl(*arguments: str, cwd: Path) -> None:
+    completed = subprocess.run(
+        ["openssl", *arguments], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        pytest.fail(f"openssl {' '.join(arguments)} failed:\n{completed.stderr}")
+
+
+def make_test_ca(directory: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for 127.0.0.1 and localhost that it signed.
+
+    Returns (CA certificate, server certificate, server key), all PEM.
+    """
+    curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    _openssl(
+        "req", "-x509", *curve, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=ovok test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        cwd=directory,
+    )
+    _openssl(
+        "req", *curve, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost",
+        cwd=directory,
+    )
+    (directory / "server.ext").write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+        "basicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\n"
+        "extendedKeyUsage=serverAuth\n",
+        encoding="ascii",
+    )
+    _openssl(
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext",
+        cwd=directory,
+    )
+    return directory / "ca.pem", directory / "server.pem", directory / "server.key"
+
+
+@pytest.fixture(scope="session")
+def tls_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TLSEmulator]:
+    """An emulator serving HTTPS with a certificate from a throwaway CA (needs `openssl`)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a throwaway CA")
+    ca, certificate, key = make_test_ca(tmp_path_factory.mktemp("ca"))
+    server = start_emulator("--tls-cert", str(certificate), "--tls-key", str(key))
+    assert server.base_url.startswith("https://"), server.base_url
+    yield TLSEmulator(server.base_url, ca)
+    stop(server)
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +187,7 @@ def fake_server() -> Iterator[str]:
     """The base URL of tests/fake_server.py, run in its own Python process."""
     server = _start([sys.executable, str(TESTS_DIR / "fake_server.py")], "fake_server.py")
     yield server.base_url
-    _stop(server)
+    stop(server)
 
 
 @pytest.fixture(scope="session")

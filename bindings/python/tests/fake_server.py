@@ -11,13 +11,17 @@ The first path segments choose the answer, and anything after them
     /slow/<seconds>   wait, then answer 200 with the demo login body
     /status/<code>    answer <code> with a NestJS-style error body
     /minimal          200 with only accessToken, project and profile
+    /jwt-exp          like /minimal, but the access token's payload has an `exp`
+                      claim 600 s from now
     /garbage          200 application/json whose body is not JSON
     /reflect          401 whose message quotes the password that was sent
+    /user-agent       401 whose message quotes the User-Agent header
     /hang             never answer (until the client gives up)
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 import threading
@@ -77,11 +81,21 @@ class Handler(BaseHTTPRequestHandler):
         elif kind == "minimal":
             body = {k: v for k, v in DEMO_BODY.items() if k in ("accessToken", "project", "profile")}
             self._send(200, json.dumps(body).encode())
+        elif kind == "jwt-exp":
+            payload = json.dumps({"sub": "exp", "exp": int(time.time()) + 600}).encode()
+            encoded = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+            body = {k: v for k, v in DEMO_BODY.items() if k in ("project", "profile")}
+            body["accessToken"] = f"eyJhbGciOiJIUzI1NiJ9.{encoded}.c2lnbmF0dXJl"
+            self._send(200, json.dumps(body).encode())
         elif kind == "garbage":
             self._send(200, b"<html>not json</html>")
         elif kind == "reflect":
             password = json.loads(request).get("password", "")
             body = {"statusCode": 401, "message": f"wrong password {password}", "error": "Unauthorized"}
+            self._send(401, json.dumps(body).encode())
+        elif kind == "user-agent":
+            agent = self.headers.get("User-Agent", "")
+            body = {"statusCode": 401, "message": f"user agent [{agent}]", "error": "Unauthorized"}
             self._send(401, json.dumps(body).encode())
         elif kind == "hang":
             # Hold the connection open without answering; the client's total

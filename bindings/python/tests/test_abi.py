@@ -91,7 +91,23 @@ def test_status_names_come_from_the_library() -> None:
 def test_every_header_function_is_declared() -> None:
     functions = re.findall(r"\b(ovok_\w+)\s*\(", _header())
     assert sorted(set(functions)) == [
+        "ovok_client_build",
+        "ovok_client_builder_add_ca_file",
+        "ovok_client_builder_add_ca_pem",
+        "ovok_client_builder_free",
+        "ovok_client_builder_last_error",
+        "ovok_client_builder_new",
+        "ovok_client_builder_set_connect_timeout_ms",
+        "ovok_client_builder_set_platform_trust",
+        "ovok_client_builder_set_proxy",
+        "ovok_client_builder_set_proxy_from_env",
+        "ovok_client_builder_set_total_timeout_ms",
+        "ovok_client_builder_set_user_agent_suffix",
+        "ovok_client_free",
+        "ovok_client_login",
+        "ovok_client_refresh",
         "ovok_login",
+        "ovok_refresh",
         "ovok_result_free",
         "ovok_status_name",
         "ovok_version",
@@ -101,10 +117,31 @@ def test_every_header_function_is_declared() -> None:
         assert function.argtypes is not None, f"{name} has no argtypes"
         # A c_char_p restype would copy the string and lose the pointer to free.
         assert function.restype is not ctypes.c_char_p, f"{name} returns c_char_p"
-    assert _ffi.lib.ovok_login.restype == ctypes.POINTER(_ffi.OvokResult)
-    assert _ffi.lib.ovok_result_free.restype is None
+    result = ctypes.POINTER(_ffi.OvokResult)
+    for name in ("ovok_login", "ovok_client_login", "ovok_refresh", "ovok_client_refresh"):
+        assert getattr(_ffi.lib, name).restype == result, name
+    for name in ("ovok_result_free", "ovok_client_builder_free", "ovok_client_free"):
+        assert getattr(_ffi.lib, name).restype is None, name
     assert _ffi.lib.ovok_version.restype is ctypes.c_void_p
     assert _ffi.lib.ovok_status_name.restype is ctypes.c_void_p
+    assert _ffi.lib.ovok_client_builder_last_error.restype is ctypes.c_void_p
+    assert _ffi.lib.ovok_client_builder_new.restype == ctypes.POINTER(_ffi.OvokClientBuilder)
+
+
+def test_argument_counts_match_the_header() -> None:
+    declarations = re.findall(r"\b(ovok_\w+)\s*\(([^)]*)\)", _header())
+    for name, parameters in declarations:
+        count = 0 if parameters.strip() in ("", "void") else parameters.count(",") + 1
+        assert len(getattr(_ffi.lib, name).argtypes) == count, name
+
+
+def test_a_builder_is_not_accepted_where_a_client_is_expected() -> None:
+    builder = _ffi.lib.ovok_client_builder_new()
+    try:
+        with pytest.raises(ctypes.ArgumentError):
+            _ffi.lib.ovok_client_free(builder)
+    finally:
+        _ffi.lib.ovok_client_builder_free(builder)
 
 
 def test_no_returned_string_field_is_c_char_p() -> None:

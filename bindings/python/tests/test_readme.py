@@ -1,4 +1,4 @@
-"""The example at the top of the README runs, against the emulator."""
+"""The README's examples run, against the emulator."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import re
 import subprocess
 import sys
 
-from conftest import TESTS_DIR
+import ovok
+
+from conftest import DEMO_CLIENT_ID, DEMO_EMAIL, DEMO_PASSWORD, TESTS_DIR
 
 README = TESTS_DIR.parent / "README.md"
 EXAMPLE_URL = "http://127.0.0.1:8080"
@@ -26,3 +28,21 @@ def test_the_readme_example_is_five_lines_and_works(emulator: str) -> None:
     )
     assert completed.stdout.startswith("Max Mustermann ")
     assert completed.stdout.rstrip().endswith("+00:00")
+
+
+def test_the_session_example_works(emulator: str) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    [example] = [block for block in blocks if "ovok.Session(" in block]
+    namespace: dict[str, object] = {
+        "ovok": ovok,
+        "email": DEMO_EMAIL,
+        "password": DEMO_PASSWORD,
+        "client_id": DEMO_CLIENT_ID,
+        "url": emulator,
+    }
+    exec(example, namespace)
+    session = namespace["session"]
+    headers = namespace["headers"]
+    assert isinstance(session, ovok.Session)
+    assert isinstance(headers, dict) and headers["Authorization"].startswith("Bearer ey")
+    assert session.authorization_header() != headers  # invalidated, so renewed

@@ -1,10 +1,14 @@
-"""Log in to the Ovok healthcare API.
+"""Log in to the Ovok healthcare API, and stay logged in.
 
 >>> import ovok
->>> session = ovok.login("john.doe@mail.com", "password1234",
-...                      "5e505642-9024-474d-9434-e5a44f505cc5")
->>> session.profile.display
+>>> result = ovok.login("john.doe@mail.com", "password1234",
+...                     "5e505642-9024-474d-9434-e5a44f505cc5")
+>>> result.profile.display
 'Max Mustermann'
+>>> session = ovok.Session("john.doe@mail.com", "password1234",
+...                        "5e505642-9024-474d-9434-e5a44f505cc5")
+>>> session.authorization_header()  # logs in, later refreshes
+{'Authorization': 'Bearer eyJ...'}
 
 A thin ctypes wrapper: every behaviour comes from the bundled native library,
 libovok, through its C ABI.
@@ -26,14 +30,18 @@ from ._errors import (
     TLSError,
     ValidationError,
 )
+from ._client import Client
 from ._ffi import version as _library_version
-from ._login import LoginResult, Reference, login, login_async
+from ._login import login, login_async, refresh, refresh_async
+from ._session import Session
+from ._tokens import LoginResult, Reference, TokenResult
 
 __version__: str = _library_version()
 
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
+    "Client",
     "ConnectionError",
     "HTTPError",
     "InternalError",
@@ -45,10 +53,14 @@ __all__ = [
     "OvokStatus",
     "Reference",
     "ServerError",
+    "Session",
     "TLSError",
     "TimeoutError",
+    "TokenResult",
     "ValidationError",
     "__version__",
     "login",
     "login_async",
+    "refresh",
+    "refresh_async",
 ]

@@ -26,7 +26,7 @@ class OvokStatus(enum.IntEnum):
 
 
 class OvokError(Exception):
-    """A login failed.
+    """A login or a refresh failed, or a `Client` option was refused.
 
     Attributes:
         status: the `OvokStatus`, or a plain int for a status added to the
@@ -72,7 +72,8 @@ def _rebuild(
 
 
 class InvalidArgumentError(OvokError):
-    """An argument was empty, too long, contained NUL, or the base URL was invalid."""
+    """An argument was empty, too long, contained NUL, or the base URL was invalid;
+    or libovok refused a `Client` option (the message names it)."""
 
 
 class BadRequestError(OvokError):
@@ -80,7 +81,8 @@ class BadRequestError(OvokError):
 
 
 class AuthenticationError(OvokError):
-    """HTTP 401: wrong email or password."""
+    """HTTP 401: wrong email or password; for a refresh, the refresh token is
+    expired, unknown or already used (log in again)."""
 
 
 class NotFoundError(OvokError):
@@ -107,7 +109,8 @@ class ConnectionError(OvokError, builtins.ConnectionError):
 
 
 class TimeoutError(OvokError, builtins.TimeoutError):
-    """The 10 s connect timeout or the 30 s total timeout ran out.
+    """The connect timeout or the total timeout ran out (10 s and 30 s unless
+    a `Client` sets others).
 
     Also a builtin `TimeoutError` (so an `OSError`).
     """

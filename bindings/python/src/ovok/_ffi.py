@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 ENV_VAR = "OVOK_LIBRARY_PATH"
 
@@ -68,6 +68,23 @@ class OvokResult(ctypes.Structure):
     ]
 
 
+class OvokClientBuilder(ctypes.Structure):
+    """`struct OvokClientBuilder`: opaque, only ever handled through a pointer."""
+
+
+class OvokClient(ctypes.Structure):
+    """`struct OvokClient`: opaque, only ever handled through a pointer.
+
+    Distinct empty Structure types (rather than c_void_p) make ctypes refuse a
+    builder where a client is expected, and the other way round.
+    """
+
+
+ResultPointer = ctypes.POINTER(OvokResult)
+BuilderPointer = ctypes.POINTER(OvokClientBuilder)
+ClientPointer = ctypes.POINTER(OvokClient)
+
+
 def candidates(
     env_value: Optional[str],
     package_dir: Path = _PACKAGE_DIR,
@@ -121,19 +138,50 @@ def _declare(library: ctypes.CDLL) -> None:
     # Arguments may be c_char_p: ctypes passes a pointer to the bytes object,
     # which outlives the call. Returned strings are c_void_p, read with
     # ctypes.string_at, so no pointer is ever lost.
-    library.ovok_login.argtypes = [
-        ctypes.c_char_p,
-        ctypes.c_char_p,
-        ctypes.c_char_p,
-        ctypes.c_char_p,
-    ]
-    library.ovok_login.restype = ctypes.POINTER(OvokResult)
-    library.ovok_result_free.argtypes = [ctypes.POINTER(OvokResult)]
-    library.ovok_result_free.restype = None
-    library.ovok_status_name.argtypes = [ctypes.c_int]
-    library.ovok_status_name.restype = ctypes.c_void_p
-    library.ovok_version.argtypes = []
-    library.ovok_version.restype = ctypes.c_void_p
+    text = ctypes.c_char_p
+    declarations: dict[str, tuple[list[Any], Any]] = {
+        "ovok_status_name": ([ctypes.c_int], ctypes.c_void_p),
+        "ovok_version": ([], ctypes.c_void_p),
+        "ovok_login": ([text, text, text, text], ResultPointer),
+        "ovok_client_login": ([ClientPointer, text, text, text, text], ResultPointer),
+        "ovok_refresh": ([text, text], ResultPointer),
+        "ovok_client_refresh": ([ClientPointer, text, text], ResultPointer),
+        "ovok_result_free": ([ResultPointer], None),
+        "ovok_client_builder_new": ([], BuilderPointer),
+        "ovok_client_builder_free": ([BuilderPointer], None),
+        "ovok_client_builder_set_connect_timeout_ms": (
+            [BuilderPointer, ctypes.c_uint32],
+            ctypes.c_int,
+        ),
+        "ovok_client_builder_set_total_timeout_ms": (
+            [BuilderPointer, ctypes.c_uint32],
+            ctypes.c_int,
+        ),
+        "ovok_client_builder_set_platform_trust": (
+            [BuilderPointer, ctypes.c_bool],
+            ctypes.c_int,
+        ),
+        "ovok_client_builder_add_ca_file": ([BuilderPointer, text], ctypes.c_int),
+        # The PEM buffer is passed as c_char_p with an explicit length: ctypes
+        # hands over the bytes object's own buffer, NULs and all.
+        "ovok_client_builder_add_ca_pem": (
+            [BuilderPointer, text, ctypes.c_size_t],
+            ctypes.c_int,
+        ),
+        "ovok_client_builder_set_proxy": ([BuilderPointer, text], ctypes.c_int),
+        "ovok_client_builder_set_proxy_from_env": (
+            [BuilderPointer, ctypes.c_bool],
+            ctypes.c_int,
+        ),
+        "ovok_client_builder_set_user_agent_suffix": ([BuilderPointer, text], ctypes.c_int),
+        "ovok_client_builder_last_error": ([BuilderPointer], ctypes.c_void_p),
+        "ovok_client_build": ([BuilderPointer, ctypes.POINTER(ClientPointer)], ctypes.c_int),
+        "ovok_client_free": ([ClientPointer], None),
+    }
+    for name, (argtypes, restype) in declarations.items():
+        function = getattr(library, name)
+        function.argtypes = argtypes
+        function.restype = restype
 
 
 lib, LIBRARY_PATH = _load()

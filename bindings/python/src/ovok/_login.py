@@ -1,60 +1,21 @@
-"""`login` and `login_async`: one call into libovok, copied out into Python objects."""
+"""`login` and `refresh` through the shared default client, and the plumbing
+every call into libovok shares: arguments in as UTF-8, the result copied out
+into Python objects and freed.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from datetime import datetime, timezone
-from typing import Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from . import _ffi
 from ._errors import InternalError, InvalidArgumentError, OvokStatus, error_for
+from ._tokens import LoginResult, TokenResult, login_result, token_result
+
+T = TypeVar("T")
 
 
-@dataclasses.dataclass(frozen=True)
-class Reference:
-    """A FHIR reference with its display name."""
-
-    reference: str
-    """E.g. ``"Patient/de5c57ff-7257-57b0-13ab-aab6f5f91498"``."""
-    display: str
-    """E.g. ``"Max Mustermann"``."""
-
-
-def _redact(token: Optional[str]) -> str:
-    if token is None:
-        return "None"
-    # A JWT's first bytes are its base64 header, which says nothing secret.
-    return repr(token[:8] + "\u2026") if len(token) > 16 else "'<redacted>'"
-
-
-@dataclasses.dataclass(frozen=True)
-class LoginResult:
-    """A successful login. Its repr shows only the first characters of each token."""
-
-    access_token: str = dataclasses.field(repr=False)
-    """The bearer access token (a JWT)."""
-    refresh_token: Optional[str] = dataclasses.field(repr=False)
-    """The refresh token, or None when the server sent none."""
-    expires_in: Optional[int]
-    """Seconds until the access token expires, or None when the server did not say."""
-    expires_at: Optional[datetime]
-    """When the access token expires (timezone-aware UTC), or None when unknown."""
-    project: Reference
-    """The Ovok project the user belongs to."""
-    profile: Reference
-    """The user's FHIR profile, e.g. a Patient or a Practitioner."""
-
-    def __repr__(self) -> str:
-        return (
-            f"LoginResult(access_token={_redact(self.access_token)}, "
-            f"refresh_token={_redact(self.refresh_token)}, "
-            f"expires_in={self.expires_in!r}, expires_at={self.expires_at!r}, "
-            f"project={self.project!r}, profile={self.profile!r})"
-        )
-
-
-def _encode(name: str, value: object) -> bytes:
+def encode(name: str, value: object) -> bytes:
     """A str argument as UTF-8 bytes for C; the value itself never enters a message."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be str, not {type(value).__name__}")
@@ -72,34 +33,46 @@ def _encode(name: str, value: object) -> bytes:
         ) from None
 
 
-def _required(pointer: Optional[int], field: str) -> str:
-    value = _ffi.read_string(pointer)
-    if value is None:
+def encode_optional(name: str, value: object) -> Optional[bytes]:
+    return None if value is None else encode(name, value)
+
+
+def take(pointer: Any, copy: Callable[[_ffi.OvokResult], T]) -> T:
+    """Copies a result out with `copy`, or raises its error; frees it either way."""
+    if not pointer:
         raise InternalError(
-            f"libovok reported success without {field}", status=OvokStatus.INTERNAL
+            "libovok returned NULL, which its header rules out",
+            status=OvokStatus.INTERNAL,
         )
-    return value
+    try:
+        result = pointer.contents
+        if result.status == OvokStatus.OK:
+            return copy(result)
+        message = _ffi.read_string(result.error_message) or _ffi.status_name(
+            result.status
+        )
+        raise error_for(result.status, result.http_status, message)
+    finally:
+        _ffi.lib.ovok_result_free(pointer)
 
 
-def _copy_success(result: _ffi.OvokResult) -> LoginResult:
-    return LoginResult(
-        access_token=_required(result.access_token, "access_token"),
-        refresh_token=_ffi.read_string(result.refresh_token),
-        expires_in=None if result.expires_in < 0 else int(result.expires_in),
-        expires_at=(
-            None
-            if result.expires_at < 0
-            else datetime.fromtimestamp(result.expires_at, tz=timezone.utc)
-        ),
-        project=Reference(
-            _required(result.project_reference, "project_reference"),
-            _required(result.project_display, "project_display"),
-        ),
-        profile=Reference(
-            _required(result.profile_reference, "profile_reference"),
-            _required(result.profile_display, "profile_display"),
-        ),
+def login_arguments(
+    email: str, password: str, client_id: str, base_url: Optional[str]
+) -> tuple[Optional[bytes], bytes, bytes, bytes]:
+    """The C arguments of a login, in the header's order (base_url first)."""
+    return (
+        encode_optional("base_url", base_url),
+        encode("email", email),
+        encode("password", password),
+        encode("client_id", client_id),
     )
+
+
+def refresh_arguments(
+    refresh_token: str, base_url: Optional[str]
+) -> tuple[Optional[bytes], bytes]:
+    """The C arguments of a refresh, in the header's order (base_url first)."""
+    return encode_optional("base_url", base_url), encode("refresh_token", refresh_token)
 
 
 def login(
@@ -110,35 +83,35 @@ def login(
     `base_url` of None means Ovok's sandbox, ``https://api.sandbox.ovok.com``.
     Plain ``http://`` is accepted only for loopback hosts.
 
-    Blocks for at most 10 s to connect and 30 s in total. The GIL is released
-    while libovok works, so other threads run meanwhile and concurrent calls
-    from several threads proceed in parallel over a shared connection pool.
+    Uses libovok's shared default client: at most 10 s to connect and 30 s
+    in total, the bundled Mozilla roots, the proxy from the environment (use
+    a `Client` to choose otherwise). The GIL is released while libovok
+    works, so other threads run meanwhile and concurrent calls from several
+    threads proceed in parallel over a shared connection pool.
 
     Raises:
         TypeError: an argument is not a str.
         OvokError: the login failed; the subclass says why (see `OvokStatus`).
     """
-    email_c = _encode("email", email)
-    password_c = _encode("password", password)
-    client_id_c = _encode("client_id", client_id)
-    base_url_c = None if base_url is None else _encode("base_url", base_url)
+    arguments = login_arguments(email, password, client_id, base_url)
+    return take(_ffi.lib.ovok_login(*arguments), login_result)
 
-    pointer = _ffi.lib.ovok_login(base_url_c, email_c, password_c, client_id_c)
-    if not pointer:
-        raise InternalError(
-            "libovok returned NULL, which its header rules out",
-            status=OvokStatus.INTERNAL,
-        )
-    try:
-        result = pointer.contents
-        if result.status == OvokStatus.OK:
-            return _copy_success(result)
-        message = _ffi.read_string(result.error_message) or _ffi.status_name(
-            result.status
-        )
-        raise error_for(result.status, result.http_status, message)
-    finally:
-        _ffi.lib.ovok_result_free(pointer)
+
+def refresh(refresh_token: str, *, base_url: Optional[str] = None) -> TokenResult:
+    """Exchanges a refresh token for new tokens with ``POST {base_url}/auth/refresh-token``.
+
+    Ovok rotates refresh tokens: use the returned `refresh_token` next time;
+    the one passed in is spent and the server rejects it if it comes back.
+    `base_url` follows the rules of `login`, and so do the defaults.
+
+    Raises:
+        TypeError: an argument is not a str.
+        AuthenticationError: the refresh token is expired, unknown or already
+            used; log in again.
+        OvokError: any other failure; the subclass says why.
+    """
+    arguments = refresh_arguments(refresh_token, base_url)
+    return take(_ffi.lib.ovok_refresh(*arguments), token_result)
 
 
 async def login_async(
@@ -151,10 +124,13 @@ async def login_async(
     most 30 s) and its result is dropped.
     """
     # Check the arguments here so that a TypeError surfaces before a thread is used.
-    for name, value in (("email", email), ("password", password), ("client_id", client_id)):
-        _encode(name, value)
-    if base_url is not None:
-        _encode("base_url", base_url)
-    return await asyncio.to_thread(
-        login, email, password, client_id, base_url=base_url
-    )
+    login_arguments(email, password, client_id, base_url)
+    return await asyncio.to_thread(login, email, password, client_id, base_url=base_url)
+
+
+async def refresh_async(
+    refresh_token: str, *, base_url: Optional[str] = None
+) -> TokenResult:
+    """`refresh` run in the event loop's default thread pool, like `login_async`."""
+    refresh_arguments(refresh_token, base_url)
+    return await asyncio.to_thread(refresh, refresh_token, base_url=base_url)

@@ -1,0 +1,253 @@
+"""`Client`: a configured libovok client (timeouts, trust, proxy, User-Agent)."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import math
+import os
+from typing import Any, Optional, Union
+
+from . import _ffi
+from ._errors import InternalError, OvokStatus, error_for
+from ._login import encode, login_arguments, refresh_arguments, take
+from ._managed import Managed
+from ._tokens import LoginResult, TokenResult, login_result, token_result
+
+_UINT32_MAX = 2**32 - 1
+
+
+def _milliseconds(name: str, seconds: object) -> int:
+    """Seconds as whole milliseconds for a `uint32_t` parameter.
+
+    Only the type is judged here. A value a uint32 cannot hold is clamped to
+    one the library refuses too (0 or UINT32_MAX), so that the message is
+    always the library's.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"{name} must be int or float seconds, not {type(seconds).__name__}")
+    milliseconds = seconds * 1000
+    if math.isnan(milliseconds) or milliseconds <= 0:
+        return 0
+    if milliseconds >= _UINT32_MAX:
+        return _UINT32_MAX
+    return round(milliseconds)
+
+
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be bool, not {type(value).__name__}")
+    return value
+
+
+def _pem_bytes(value: object) -> bytes:
+    if isinstance(value, str):
+        return encode("ca_pem", value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"ca_pem must be bytes or str, not {type(value).__name__}")
+
+
+def _path_text(value: object) -> bytes:
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"ca_file must be str or os.PathLike, not {type(value).__name__}")
+    path = os.fspath(value)
+    if not isinstance(path, str):
+        raise TypeError("ca_file must be a str path, not bytes")
+    return encode("ca_file", path)
+
+
+class _Builder:
+    """An `OvokClientBuilder` for the duration of one `Client.__init__`."""
+
+    def __init__(self) -> None:
+        self.pointer: Any = _ffi.lib.ovok_client_builder_new()
+        if not self.pointer:
+            raise InternalError(
+                "ovok_client_builder_new returned NULL, which its header rules out",
+                status=OvokStatus.INTERNAL,
+            )
+
+    def check(self, status: int) -> None:
+        """Raises the builder's own message when a setter or the build failed."""
+        if status != OvokStatus.OK:
+            message = _ffi.read_string(
+                _ffi.lib.ovok_client_builder_last_error(self.pointer)
+            ) or _ffi.status_name(status)
+            raise error_for(status, 0, message)
+
+    def free(self) -> None:
+        _ffi.lib.ovok_client_builder_free(self.pointer)
+
+
+class Client(Managed[Any]):
+    """A configured client with its own connection pool.
+
+    Every option is keyword-only; None (or the default) keeps libovok's
+    default:
+
+    - `connect_timeout`: seconds to establish a connection (DNS, TCP, TLS).
+      Default 10.
+    - `total_timeout`: seconds for a whole call, from the DNS lookup to the
+      last byte of the response. Default 30.
+    - `ca_file`, `ca_pem`: trust the CA certificates in this PEM file / these
+      PEM bytes. Once any CA is given, *only* the given CAs are trusted (like
+      curl's ``--cacert``), not the bundled roots. Default: none.
+    - `platform_trust`: True trusts the operating system's certificate store
+      instead of the bundled Mozilla roots (the default, False). Cannot be
+      combined with `ca_file`/`ca_pem`.
+    - `proxy`: send every request through this HTTP proxy,
+      ``http://[user:password@]host:port`` (https goes through CONNECT).
+      Default None: the proxy from the environment, if any.
+    - `proxy_from_env`: False ignores ``ALL_PROXY``, ``HTTPS_PROXY``,
+      ``HTTP_PROXY`` and ``NO_PROXY`` and connects directly. Default True.
+      An explicit `proxy` always wins.
+    - `user_agent_suffix`: appended to the User-Agent, e.g. ``"myapp/2.1"``
+      gives ``"ovok/0.1.0 myapp/2.1"``. Default None: ``ovok/<version>``.
+
+    Only the types are checked in Python (TypeError). libovok judges the
+    values, and a value it refuses (a timeout of 0 or over 600 s, a missing
+    CA file, a malformed proxy URL, ...) raises `InvalidArgumentError` with
+    a message naming the problem.
+
+    A client may be used from many threads at once. Close it with `close()`
+    or a ``with`` block to release its connection pool; calls in flight
+    finish first. Any call after `close()` raises ValueError. An unclosed
+    client is freed when it is garbage-collected.
+    """
+
+    def __init__(
+        self,
+        *,
+        connect_timeout: Optional[float] = None,
+        total_timeout: Optional[float] = None,
+        ca_file: Optional[Union[str, os.PathLike[str]]] = None,
+        ca_pem: Optional[Union[bytes, str]] = None,
+        platform_trust: bool = False,
+        proxy: Optional[str] = None,
+        proxy_from_env: bool = True,
+        user_agent_suffix: Optional[str] = None,
+    ) -> None:
+        # Convert everything first, so that a TypeError needs no builder.
+        connect_ms = None if connect_timeout is None else _milliseconds(
+            "connect_timeout", connect_timeout
+        )
+        total_ms = None if total_timeout is None else _milliseconds(
+            "total_timeout", total_timeout
+        )
+        ca_file_c = None if ca_file is None else _path_text(ca_file)
+        ca_pem_c = None if ca_pem is None else _pem_bytes(ca_pem)
+        platform_trust = _flag("platform_trust", platform_trust)
+        proxy_c = None if proxy is None else encode("proxy", proxy)
+        proxy_from_env = _flag("proxy_from_env", proxy_from_env)
+        suffix_c = None if user_agent_suffix is None else encode(
+            "user_agent_suffix", user_agent_suffix
+        )
+
+        lib = _ffi.lib
+        builder = _Builder()
+        try:
+            if connect_ms is not None:
+                builder.check(
+                    lib.ovok_client_builder_set_connect_timeout_ms(builder.pointer, connect_ms)
+                )
+            if total_ms is not None:
+                builder.check(
+                    lib.ovok_client_builder_set_total_timeout_ms(builder.pointer, total_ms)
+                )
+            if ca_file_c is not None:
+                builder.check(lib.ovok_client_builder_add_ca_file(builder.pointer, ca_file_c))
+            if ca_pem_c is not None:
+                builder.check(
+                    lib.ovok_client_builder_add_ca_pem(builder.pointer, ca_pem_c, len(ca_pem_c))
+                )
+            builder.check(
+                lib.ovok_client_builder_set_platform_trust(builder.pointer, platform_trust)
+            )
+            builder.check(
+                lib.ovok_client_builder_set_proxy_from_env(builder.pointer, proxy_from_env)
+            )
+            if proxy_c is not None:
+                builder.check(lib.ovok_client_builder_set_proxy(builder.pointer, proxy_c))
+            if suffix_c is not None:
+                builder.check(
+                    lib.ovok_client_builder_set_user_agent_suffix(builder.pointer, suffix_c)
+                )
+            pointer = _ffi.ClientPointer()
+            builder.check(lib.ovok_client_build(builder.pointer, ctypes.byref(pointer)))
+            if not pointer:
+                raise InternalError(
+                    "ovok_client_build succeeded without a client", status=OvokStatus.INTERNAL
+                )
+        finally:
+            builder.free()
+        super().__init__(pointer, lib.ovok_client_free)
+
+        shown = []
+        for name, value in (
+            ("connect_timeout", connect_timeout),
+            ("total_timeout", total_timeout),
+            ("ca_file", None if ca_file is None else os.fspath(ca_file)),
+        ):
+            if value is not None:
+                shown.append(f"{name}={value!r}")
+        if ca_pem_c is not None:
+            shown.append(f"ca_pem=<{len(ca_pem_c)} bytes>")
+        if platform_trust:
+            shown.append("platform_trust=True")
+        if proxy is not None:
+            # A proxy URL may carry a password; libovok never prints it either.
+            shown.append("proxy=<set>")
+        if not proxy_from_env:
+            shown.append("proxy_from_env=False")
+        if user_agent_suffix is not None:
+            shown.append(f"user_agent_suffix={user_agent_suffix!r}")
+        self._shown_options = " ".join(shown)
+
+    def __repr__(self) -> str:
+        options = f" {self._shown_options}" if self._shown_options else ""
+        return f"<ovok.Client{options} {'closed' if self.closed else 'open'}>"
+
+    def login(
+        self, email: str, password: str, client_id: str, *, base_url: Optional[str] = None
+    ) -> LoginResult:
+        """Like `ovok.login`, through this client's settings and connection pool.
+
+        Raises:
+            TypeError: an argument is not a str.
+            ValueError: the client is closed.
+            OvokError: the login failed; the subclass says why.
+        """
+        arguments = login_arguments(email, password, client_id, base_url)
+        with self._borrow() as client:
+            return take(_ffi.lib.ovok_client_login(client, *arguments), login_result)
+
+    def refresh(self, refresh_token: str, *, base_url: Optional[str] = None) -> TokenResult:
+        """Like `ovok.refresh`, through this client's settings and connection pool.
+
+        Raises:
+            TypeError: an argument is not a str.
+            ValueError: the client is closed.
+            AuthenticationError: the refresh token is expired, unknown or
+                already used; log in again.
+            OvokError: any other failure; the subclass says why.
+        """
+        arguments = refresh_arguments(refresh_token, base_url)
+        with self._borrow() as client:
+            return take(_ffi.lib.ovok_client_refresh(client, *arguments), token_result)
+
+    async def login_async(
+        self, email: str, password: str, client_id: str, *, base_url: Optional[str] = None
+    ) -> LoginResult:
+        """`login` in the event loop's default thread pool (`asyncio.to_thread`)."""
+        login_arguments(email, password, client_id, base_url)
+        return await asyncio.to_thread(
+            self.login, email, password, client_id, base_url=base_url
+        )
+
+    async def refresh_async(
+        self, refresh_token: str, *, base_url: Optional[str] = None
+    ) -> TokenResult:
+        """`refresh` in the event loop's default thread pool (`asyncio.to_thread`)."""
+        refresh_arguments(refresh_token, base_url)
+        return await asyncio.to_thread(self.refresh, refresh_token, base_url=base_url)
