@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ureq::http::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use ureq::http::Response;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, Body};
 use zeroize::Zeroizing;
 
@@ -17,6 +18,7 @@ use crate::error::Error;
 use crate::request::{self, Credentials};
 use crate::response::{self, Tokens, MAX_BODY_LEN};
 use crate::status::OvokStatus;
+use crate::transport::{CachingResolver, CoalescingConnector};
 
 /// Test builds only: logging in with this email panics inside the core,
 /// which the C boundary must turn into `OVOK_STATUS_INTERNAL`.
@@ -53,7 +55,7 @@ impl Client {
                 Error::invalid_argument("proxy URL is invalid; expected http://host:port")
             })?),
         };
-        let agent = Agent::config_builder()
+        let agent_config = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
@@ -65,8 +67,9 @@ impl Client {
             .proxy(proxy)
             .max_idle_connections_per_host(16)
             .max_idle_connections(32)
-            .build()
-            .new_agent();
+            .build();
+        let connector = DefaultConnector::new().chain(CoalescingConnector);
+        let agent = Agent::with_parts(agent_config, connector, CachingResolver::default());
         Ok(Client {
             agent,
             timeouts: Arc::new(config.timeouts()),

@@ -15,6 +15,7 @@ pub mod jwt;
 pub mod request;
 pub mod response;
 pub mod status;
+mod transport;
 
 pub use base_url::{BaseUrl, DEFAULT_BASE_URL};
 pub use client::{login, refresh, Client};
