@@ -24,7 +24,7 @@ C_BIN := $(RELEASE)/c-tests
 EXAMPLES_BIN := $(RELEASE)/examples-c
 WITH_EMULATOR := scripts/with-emulator.sh
 
-.PHONY: all build demo test deps lint rust-test c-test python-test check-native-libs clean
+.PHONY: all build demo test deps lint rust-test c-test python-test budgets bench check-native-libs clean
 
 all: build
 
@@ -41,7 +41,7 @@ $(EXAMPLES_BIN)/login: examples/login.c include/ovok.h build
 demo: deps build $(EXAMPLES_BIN)/login
 	@scripts/demo.sh
 
-test: deps lint rust-test c-test python-test
+test: deps lint rust-test c-test python-test budgets
 	@echo "make test: all suites passed"
 
 lint:
@@ -73,6 +73,14 @@ c-test: build $(EXAMPLES_BIN)/login
 # Builds the wheel, installs it into target/python-venv, runs mypy --strict and pytest on it.
 python-test: build
 	bindings/python/run_tests.sh
+
+# Size and memory budgets (deterministic); part of `make test`.
+budgets: build
+	scripts/check-budgets.sh
+
+# Latency against libcurl, requests, httpx and a raw-socket floor; writes docs/BENCHMARKS.md.
+bench: build
+	scripts/bench.sh
 
 check-native-libs:
 	@reported=$$($(CARGO) rustc --release -p ovok --lib --crate-type staticlib --target-dir target/native-libs \
