@@ -34,9 +34,36 @@ from ._client import Client
 from ._ffi import version as _library_version
 from ._login import login, login_async, refresh, refresh_async
 from ._session import Session
-from ._tokens import LoginResult, Reference, TokenResult
 
 __version__: str = _library_version()
+
+# The result classes are dataclasses, and `dataclasses` takes longer to import
+# than the rest of ovok together, so `._tokens` is imported on first use: by
+# the first login or refresh, or by the first access to one of these names
+# (`ovok.LoginResult`, `from ovok import LoginResult`), through `__getattr__`.
+_LAZY = ("LoginResult", "Reference", "TokenResult")
+
+# typing.TYPE_CHECKING without importing typing, which costs import time;
+# type checkers recognise the name.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from ._tokens import LoginResult, Reference, TokenResult
+else:
+    # Hidden from type checkers, which see the import above instead: a
+    # visible module __getattr__ would make them accept any `ovok.<name>`.
+
+    def __getattr__(name: str) -> object:
+        if name in _LAZY:
+            from . import _tokens
+
+            value = getattr(_tokens, name)
+            globals()[name] = value  # later lookups do not come back here
+            return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "AuthenticationError",

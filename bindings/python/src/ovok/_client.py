@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import math
 import os
-from typing import Any, Optional, Union
 
 from . import _ffi
 from ._errors import InternalError, OvokStatus, error_for
 from ._login import encode, login_arguments, refresh_arguments, take
 from ._managed import Managed
-from ._tokens import LoginResult, TokenResult, login_result, token_result
+
+# typing.TYPE_CHECKING without importing typing, which costs import time;
+# type checkers recognise the name.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from typing import Any, Optional, Union
+
+    from ._tokens import LoginResult, TokenResult
+
+# Like `._login`, this imports `asyncio` and `._tokens` only where they are used.
 
 _UINT32_MAX = 2**32 - 1
 
@@ -80,7 +88,7 @@ class _Builder:
         _ffi.lib.ovok_client_builder_free(self.pointer)
 
 
-class Client(Managed[Any]):
+class Client(Managed):
     """A configured client with its own connection pool.
 
     Every option is keyword-only; None (or the default) keeps libovok's
@@ -218,6 +226,8 @@ class Client(Managed[Any]):
             ValueError: the client is closed.
             OvokError: the login failed; the subclass says why.
         """
+        from ._tokens import login_result
+
         arguments = login_arguments(email, password, client_id, base_url)
         with self._borrow() as client:
             return take(_ffi.lib.ovok_client_login(client, *arguments), login_result)
@@ -232,6 +242,8 @@ class Client(Managed[Any]):
                 already used; log in again.
             OvokError: any other failure; the subclass says why.
         """
+        from ._tokens import token_result
+
         arguments = refresh_arguments(refresh_token, base_url)
         with self._borrow() as client:
             return take(_ffi.lib.ovok_client_refresh(client, *arguments), token_result)
@@ -241,6 +253,8 @@ class Client(Managed[Any]):
     ) -> LoginResult:
         """`login` in the event loop's default thread pool (`asyncio.to_thread`)."""
         login_arguments(email, password, client_id, base_url)
+        import asyncio
+
         return await asyncio.to_thread(
             self.login, email, password, client_id, base_url=base_url
         )
@@ -250,4 +264,6 @@ class Client(Managed[Any]):
     ) -> TokenResult:
         """`refresh` in the event loop's default thread pool (`asyncio.to_thread`)."""
         refresh_arguments(refresh_token, base_url)
+        import asyncio
+
         return await asyncio.to_thread(self.refresh, refresh_token, base_url=base_url)

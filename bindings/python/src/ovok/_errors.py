@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import builtins
 import enum
-from typing import Union
+
+# typing.TYPE_CHECKING without importing typing, which costs import time;
+# type checkers recognise the name.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from typing import Union
 
 
 class OvokStatus(enum.IntEnum):

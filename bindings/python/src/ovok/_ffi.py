@@ -9,9 +9,21 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, Optional
+
+# typing.TYPE_CHECKING without importing typing, which costs import time;
+# type checkers recognise the name.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+    from typing import Any, Optional, TypeVar, Union
+
+    StrPath = Union[str, "os.PathLike[str]"]
+    Place = TypeVar("Place", bound=StrPath)
+
+    LIBRARY_PATH: Path
+    """The library that was loaded (created on first access, see `__getattr__`)."""
 
 ENV_VAR = "OVOK_LIBRARY_PATH"
 
@@ -31,18 +43,36 @@ def library_names(platform: str = sys.platform) -> tuple[str, ...]:
 
 LIBRARY_NAMES = library_names()
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+# The search works on str paths with `os.path`: `pathlib` costs more to
+# import than the rest of this module. `candidates`, `_checkout_dir` and
+# `LIBRARY_PATH` still give `Path`s, importing `pathlib` when first used.
+_PACKAGE_DIR: str = os.path.dirname(os.path.realpath(__file__))
 
 
-def _checkout_dir(package_dir: Path) -> Optional[Path]:
-    """`<repo>/target/release` when imported from `<repo>/bindings/python/src/ovok`."""
-    repo = package_dir.parents[3] if len(package_dir.parents) > 3 else None
-    if package_dir.parent.name != "src" or repo is None or not (repo / "Cargo.toml").is_file():
+def _checkout_directory(package_dir: str) -> Optional[str]:
+    """The str form of `_checkout_dir`."""
+    if os.path.basename(os.path.dirname(package_dir)) != "src":
         return None
-    return repo / "target" / "release"
+    repo = package_dir
+    for _ in range(4):  # Path.parents[3], when there is one
+        parent = os.path.dirname(repo)
+        if parent == repo:
+            return None
+        repo = parent
+    if not os.path.isfile(os.path.join(repo, "Cargo.toml")):
+        return None
+    return os.path.join(repo, "target", "release")
 
 
-_CHECKOUT_DIR = _checkout_dir(_PACKAGE_DIR)
+def _checkout_dir(package_dir: StrPath) -> Optional[Path]:
+    """`<repo>/target/release` when imported from `<repo>/bindings/python/src/ovok`."""
+    from pathlib import Path
+
+    found = _checkout_directory(os.fspath(package_dir))
+    return None if found is None else Path(found)
+
+
+_CHECKOUT_DIR: Optional[str] = _checkout_directory(_PACKAGE_DIR)
 
 
 class OvokResult(ctypes.Structure):
@@ -85,10 +115,26 @@ BuilderPointer = ctypes.POINTER(OvokClientBuilder)
 ClientPointer = ctypes.POINTER(OvokClient)
 
 
+def _places(
+    env_value: Optional[str], package_dir: str, checkout_dir: Optional[str]
+) -> list[str]:
+    """The str form of `candidates`."""
+    places: list[str] = []
+    if env_value:
+        if os.path.isdir(env_value):
+            places.extend(os.path.join(env_value, name) for name in LIBRARY_NAMES)
+        else:
+            places.append(env_value)
+    places.extend(os.path.join(package_dir, name) for name in LIBRARY_NAMES)
+    if checkout_dir is not None:
+        places.extend(os.path.join(checkout_dir, name) for name in LIBRARY_NAMES)
+    return places
+
+
 def candidates(
     env_value: Optional[str],
-    package_dir: Path = _PACKAGE_DIR,
-    checkout_dir: Optional[Path] = _CHECKOUT_DIR,
+    package_dir: StrPath = _PACKAGE_DIR,
+    checkout_dir: Optional[StrPath] = _CHECKOUT_DIR,
 ) -> list[Path]:
     """Where to look for the library, in order.
 
@@ -97,23 +143,16 @@ def candidates(
     3. `<repo>/target/release`, for a source checkout after `cargo build --release`
        (None when the package is installed, not in a checkout).
     """
-    places: list[Path] = []
-    if env_value:
-        override = Path(env_value)
-        if override.is_dir():
-            places.extend(override / name for name in LIBRARY_NAMES)
-        else:
-            places.append(override)
-    places.extend(package_dir / name for name in LIBRARY_NAMES)
-    if checkout_dir is not None:
-        places.extend(checkout_dir / name for name in LIBRARY_NAMES)
-    return places
+    from pathlib import Path
+
+    checkout = None if checkout_dir is None else os.fspath(checkout_dir)
+    return [Path(place) for place in _places(env_value, os.fspath(package_dir), checkout)]
 
 
-def locate(places: Sequence[Path]) -> Path:
+def locate(places: Sequence[Place]) -> Place:
     """The first place that holds a file, or an ImportError naming them all."""
     for place in places:
-        if place.is_file():
+        if os.path.isfile(place):
             return place
     looked = "\n".join(f"  - {place}" for place in places)
     raise ImportError(
@@ -124,10 +163,10 @@ def locate(places: Sequence[Path]) -> Path:
     )
 
 
-def _load() -> tuple[ctypes.CDLL, Path]:
-    path = locate(candidates(os.environ.get(ENV_VAR)))
+def _load() -> tuple[ctypes.CDLL, str]:
+    path = locate(_places(os.environ.get(ENV_VAR), _PACKAGE_DIR, _CHECKOUT_DIR))
     try:
-        library = ctypes.CDLL(str(path))
+        library = ctypes.CDLL(path)
     except OSError as error:
         raise ImportError(f"ovok: could not load {path}: {error}") from error
     _declare(library)
@@ -184,7 +223,22 @@ def _declare(library: ctypes.CDLL) -> None:
         function.restype = restype
 
 
-lib, LIBRARY_PATH = _load()
+lib, _LIBRARY_FILE = _load()
+
+
+if not TYPE_CHECKING:
+    # Hidden from type checkers, which see the declaration of LIBRARY_PATH
+    # above instead (a visible module __getattr__ would make them accept any
+    # attribute name).
+
+    def __getattr__(name: str) -> object:
+        if name == "LIBRARY_PATH":
+            from pathlib import Path
+
+            global LIBRARY_PATH
+            LIBRARY_PATH = Path(_LIBRARY_FILE)
+            return LIBRARY_PATH
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def read_string(pointer: Optional[int]) -> Optional[str]:

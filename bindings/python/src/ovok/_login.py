@@ -5,14 +5,22 @@ into Python objects and freed.
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any, Callable, Optional, TypeVar
-
 from . import _ffi
 from ._errors import InternalError, InvalidArgumentError, OvokStatus, error_for
-from ._tokens import LoginResult, TokenResult, login_result, token_result
 
-T = TypeVar("T")
+# typing.TYPE_CHECKING without importing typing, which costs import time;
+# type checkers recognise the name.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional, TypeVar
+
+    from ._tokens import LoginResult, TokenResult
+
+    T = TypeVar("T")
+
+# `asyncio` and `._tokens` (which needs `dataclasses`) are imported where they
+# are used, not here: together they would triple the time `import ovok` takes.
 
 
 def encode(name: str, value: object) -> bytes:
@@ -93,6 +101,8 @@ def login(
         TypeError: an argument is not a str.
         OvokError: the login failed; the subclass says why (see `OvokStatus`).
     """
+    from ._tokens import login_result
+
     arguments = login_arguments(email, password, client_id, base_url)
     return take(_ffi.lib.ovok_login(*arguments), login_result)
 
@@ -110,6 +120,8 @@ def refresh(refresh_token: str, *, base_url: Optional[str] = None) -> TokenResul
             used; log in again.
         OvokError: any other failure; the subclass says why.
     """
+    from ._tokens import token_result
+
     arguments = refresh_arguments(refresh_token, base_url)
     return take(_ffi.lib.ovok_refresh(*arguments), token_result)
 
@@ -125,6 +137,8 @@ async def login_async(
     """
     # Check the arguments here so that a TypeError surfaces before a thread is used.
     login_arguments(email, password, client_id, base_url)
+    import asyncio
+
     return await asyncio.to_thread(login, email, password, client_id, base_url=base_url)
 
 
@@ -133,4 +147,6 @@ async def refresh_async(
 ) -> TokenResult:
     """`refresh` run in the event loop's default thread pool, like `login_async`."""
     refresh_arguments(refresh_token, base_url)
+    import asyncio
+
     return await asyncio.to_thread(refresh, refresh_token, base_url=base_url)

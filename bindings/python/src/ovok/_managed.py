@@ -5,15 +5,19 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
-from collections.abc import Iterator
-from types import TracebackType
-from typing import Any, Callable, Generic, Optional, TypeVar
+# typing.TYPE_CHECKING without importing typing, which costs import time;
+# type checkers recognise the name.
+TYPE_CHECKING = False
 
-P = TypeVar("P")
-M = TypeVar("M", bound="Managed[Any]")
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import TracebackType
+    from typing import Any, Callable, Optional, TypeVar
+
+    M = TypeVar("M", bound="Managed")
 
 
-class Managed(Generic[P]):
+class Managed:
     """Owns one native object and frees it exactly once.
 
     Freed by `close()` (idempotent), by leaving a ``with`` block, or, as a
@@ -26,7 +30,7 @@ class Managed(Generic[P]):
     ValueError, like a closed file does.
     """
 
-    def __init__(self, pointer: P, free: Callable[[P], None]) -> None:
+    def __init__(self, pointer: Any, free: Callable[[Any], None]) -> None:
         self.__lock = threading.Lock()
         self.__pointer = pointer
         self.__borrowers = 0
@@ -52,7 +56,7 @@ class Managed(Generic[P]):
             self.__finalizer()  # runs `free` at most once, ever
 
     @contextlib.contextmanager
-    def _borrow(self) -> Iterator[P]:
+    def _borrow(self) -> Iterator[Any]:
         """The pointer, kept alive until the ``with`` block ends.
 
         Raises:

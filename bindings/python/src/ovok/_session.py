@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 import time
-from datetime import datetime, timezone
-from types import TracebackType
-from typing import Optional
 
 from . import _login
 from ._client import Client
 from ._errors import AuthenticationError
-from ._tokens import TokenResult
+
+# typing.TYPE_CHECKING without importing typing, which costs import time;
+# type checkers recognise the name.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Optional
+
+    from ._tokens import TokenResult
 
 
 class _Secret:
@@ -231,6 +236,8 @@ class Session:
             return self._log_in()
         if result.refresh_token is None:
             # A server that does not rotate may send none: the old one still serves.
+            import dataclasses  # loaded already: `result` is a dataclass
+
             result = dataclasses.replace(result, refresh_token=tokens.refresh_token)
         return self._keep(result, started)
 
@@ -243,6 +250,8 @@ class Session:
         if tokens.expires_in is not None:
             self._expires = started + tokens.expires_in
         elif tokens.expires_at is not None:
+            from datetime import datetime, timezone  # loaded already, by ._tokens
+
             remaining = (tokens.expires_at - datetime.now(timezone.utc)).total_seconds()
             self._expires = time.monotonic() + remaining
         else:

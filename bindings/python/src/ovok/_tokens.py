@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timezone
-from typing import Optional
 
 from . import _ffi
 from ._errors import InternalError, OvokStatus
+
+# typing.TYPE_CHECKING without importing typing, which costs import time;
+# type checkers recognise the name.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 @dataclasses.dataclass(frozen=True)
