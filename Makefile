@@ -20,11 +20,13 @@ VALGRIND := valgrind --quiet --error-exitcode=1 --leak-check=full \
 	--show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
 	--suppressions=tests/c/valgrind.supp
 
+# The same build with the `test-hooks` feature, whose deliberate panic proves the panic boundary.
+HOOKED := target/test-hooks/release-with-symbols
 C_BIN := $(RELEASE)/c-tests
 EXAMPLES_BIN := $(RELEASE)/examples-c
 WITH_EMULATOR := scripts/with-emulator.sh
 
-.PHONY: all build demo test deps lint rust-test c-test python-test budgets bench check-native-libs clean
+.PHONY: all build demo test deps lint rust-test c-test sanitizers python-test budgets bench fuzz check-native-libs clean
 
 all: build
 
@@ -41,7 +43,7 @@ $(EXAMPLES_BIN)/login: examples/login.c include/ovok.h build
 demo: deps build $(EXAMPLES_BIN)/login
 	@scripts/demo.sh
 
-test: deps lint rust-test c-test python-test budgets
+test: deps lint rust-test c-test sanitizers python-test budgets
 	@echo "make test: all suites passed"
 
 lint:
@@ -50,6 +52,7 @@ lint:
 
 rust-test:
 	$(CARGO) test --workspace
+	$(CARGO) test -p ovok --features test-hooks --test panic_boundary
 
 TEST_LOGIN_C := $(CFLAGS) -DOVOK_EXPECTED_VERSION='"$(VERSION)"' tests/c/test_login.c
 
@@ -69,6 +72,19 @@ c-test: build $(EXAMPLES_BIN)/login
 	$(WITH_EMULATOR) sh -c '$(C_BIN)/test_login_static "$$OVOK_BASE_URL"'
 	$(WITH_EMULATOR) sh -c '$(VALGRIND) $(C_BIN)/test_login_shared_checked "$$OVOK_BASE_URL"'
 	$(WITH_EMULATOR) sh -c '$(VALGRIND) $(C_BIN)/test_login_static_checked "$$OVOK_BASE_URL"'
+	$(CARGO) build --profile release-with-symbols -p ovok --features test-hooks --target-dir target/test-hooks
+	gcc $(CFLAGS) tests/c/test_bad_input.c -o $(C_BIN)/test_bad_input_shared $(LINK_SHARED)
+	gcc $(CFLAGS) tests/c/test_bad_input.c -o $(C_BIN)/test_bad_input_static $(call link_static,$(RELEASE))
+	gcc $(CFLAGS) tests/c/test_bad_input.c -o $(C_BIN)/test_bad_input_static_checked $(call link_static,$(CHECKED))
+	gcc $(CFLAGS) tests/c/test_panic_boundary.c -o $(C_BIN)/test_panic_boundary $(call link_static,$(HOOKED))
+	$(WITH_EMULATOR) sh -c '$(C_BIN)/test_bad_input_shared "$$OVOK_BASE_URL"'
+	$(WITH_EMULATOR) sh -c '$(C_BIN)/test_bad_input_static "$$OVOK_BASE_URL"'
+	$(WITH_EMULATOR) sh -c '$(VALGRIND) $(C_BIN)/test_bad_input_static_checked "$$OVOK_BASE_URL"'
+	$(WITH_EMULATOR) sh -c '$(VALGRIND) $(C_BIN)/test_panic_boundary "$$OVOK_BASE_URL"'
+
+# The C tests again, built by clang with AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer.
+sanitizers: c-test
+	scripts/sanitizers.sh
 
 # Builds the wheel, installs it into target/python-venv, runs mypy --strict and pytest on it.
 python-test: build
@@ -81,6 +97,10 @@ budgets: build
 # Latency against libcurl, requests, httpx and a raw-socket floor; writes docs/BENCHMARKS.md.
 bench: build
 	scripts/bench.sh
+
+# Fuzzes response parsing, base URLs and JWT expiry for SECONDS each (default 60); not in `make test`.
+fuzz:
+	scripts/fuzz.sh $(SECONDS)
 
 check-native-libs:
 	@reported=$$($(CARGO) rustc --release -p ovok --lib --crate-type staticlib --target-dir target/native-libs \

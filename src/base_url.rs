@@ -74,6 +74,7 @@ impl BaseUrl {
             ));
         }
 
+        check_path(path)?;
         let path = path.trim_end_matches('/');
         Ok(BaseUrl {
             url: format!("{scheme}://{authority}{path}"),
@@ -120,7 +121,7 @@ fn parse_authority(authority: &str) -> Result<Host<'_>, Error> {
             .ok_or_else(|| invalid("has an IPv6 address without a closing ']'".to_string()))?;
         let ip: Ipv6Addr = literal
             .parse()
-            .map_err(|_| invalid(format!("has an invalid IPv6 address [{literal}]")))?;
+            .map_err(|_| invalid("has an invalid IPv6 address".to_string()))?;
         let port = match after {
             "" => None,
             _ => Some(after.strip_prefix(':').ok_or_else(|| {
@@ -159,7 +160,7 @@ fn parse_host_name(name: &str) -> Result<Host<'_>, Error> {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
     if labels.len() > 253 || !labels.split('.').all(valid_label) {
-        return Err(invalid(format!("has an invalid host name {name:?}")));
+        return Err(invalid("has an invalid host name".to_string()));
     }
     Ok(Host::Name(name))
 }
@@ -172,10 +173,40 @@ fn check_port(port: &str) -> Result<(), Error> {
     if valid {
         Ok(())
     } else {
-        Err(invalid(format!(
-            "has the port {port:?}; a port is a number from 1 to 65535"
-        )))
+        // The value is not quoted: a mistyped URL can put part of a
+        // password where the port should be.
+        Err(invalid(
+            "has an invalid port; a port is a number from 1 to 65535".to_string(),
+        ))
     }
+}
+
+/// Allows what RFC 3986 allows in a path: unreserved characters, sub-delims,
+/// ':', '@', '/' and percent-escapes.
+fn check_path(path: &str) -> Result<(), Error> {
+    let bytes = path.as_bytes();
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if byte == b'%' {
+            let escape = bytes.get(index + 1..index + 3);
+            if !escape.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) {
+                return Err(invalid(
+                    "has a '%' in its path that does not start a %XX escape".to_string(),
+                ));
+            }
+            index += 3;
+            continue;
+        }
+        if !(byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&byte)) {
+            return Err(invalid(format!(
+                "has {:?} in its path; percent-encode it",
+                char::from(byte)
+            )));
+        }
+        index += 1;
+    }
+    Ok(())
 }
 
 fn invalid(problem: String) -> Error {
@@ -267,10 +298,20 @@ mod tests {
             ("https://", "no host"),
             ("https:///path", "no host"),
             ("https://:443", "no host"),
-            ("https://api.ovok.com:0", "port \"0\""),
-            ("https://api.ovok.com:65536", "port \"65536\""),
-            ("https://api.ovok.com:", "port \"\""),
-            ("https://api.ovok.com:http", "port \"http\""),
+            ("https://api.ovok.com:0", "invalid port"),
+            ("https://api.ovok.com:65536", "invalid port"),
+            ("https://api.ovok.com:", "invalid port"),
+            ("https://api.ovok.com:http", "invalid port"),
+            (
+                "https://user:pa/ss@api.ovok.com",
+                "invalid port; a port is a number from 1 to 65535",
+            ),
+            ("https://api.ovok.com/a`b", "has '`' in its path"),
+            ("https://api.ovok.com/<x>", "has '<' in its path"),
+            ("https://api.ovok.com/a\"b", "has '\"' in its path"),
+            ("https://api.ovok.com/a{b}", "has '{' in its path"),
+            ("https://api.ovok.com/a%2", "does not start a %XX escape"),
+            ("https://api.ovok.com/a%zz", "does not start a %XX escape"),
             ("https://[::1", "closing"),
             ("https://[::g]", "invalid IPv6"),
             ("https://[::1]x", "not a port"),

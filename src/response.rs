@@ -246,7 +246,11 @@ fn redact(mut message: String, secrets: &[&str], spell: impl Fn(&str) -> String)
 /// `text/html; charset=utf-8` -> `text/html`, cut short if it is odd.
 pub fn mime_type(content_type: &str) -> String {
     let mime = content_type.split(';').next().unwrap_or("").trim();
-    sanitize_message(&mime[..mime.len().min(64)], &[])
+    let mut cut = mime.len().min(64);
+    while !mime.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    sanitize_message(&mime[..cut], &[])
 }
 
 /// Whether a Content-Type header names JSON (`application/json`, `application/problem+json`, ...).
@@ -655,6 +659,13 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn mime_types_are_cut_on_a_character_boundary() {
+        let odd = format!("{}é/x", "a".repeat(63));
+        assert_eq!(mime_type(&odd), "a".repeat(63));
+        assert_eq!(mime_type("text/html; charset=utf-8"), "text/html");
     }
 
     #[test]

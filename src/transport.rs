@@ -69,7 +69,11 @@ impl Resolver for CachingResolver {
                 return Ok(addresses.clone());
             }
         }
-        let addresses = self.system.resolve(uri, config, timeout)?;
+        // The system resolver reports "no such host" as a bare I/O error.
+        let addresses = match self.system.resolve(uri, config, timeout) {
+            Err(ureq::Error::Io(_)) => return Err(ureq::Error::HostNotFound),
+            other => other?,
+        };
         let mut cache = self.lock();
         if cache.len() >= DNS_CACHE_ENTRIES {
             cache.clear();

@@ -304,15 +304,17 @@ pub unsafe extern "C" fn ovok_client_build(
     builder: *mut OvokClientBuilder,
     client_out: *mut *mut OvokClient,
 ) -> OvokStatus {
-    if client_out.is_null() {
-        return OvokStatus::InvalidArgument;
+    if !client_out.is_null() {
+        // SAFETY: non-NULL and writable, as promised by the caller.
+        unsafe { client_out.write(ptr::null_mut()) };
     }
-    // SAFETY: non-NULL and writable, as promised by the caller.
-    unsafe { client_out.write(ptr::null_mut()) };
     let mut built = None;
     // SAFETY: as promised by the caller.
     let status = unsafe {
         configure(builder, |config| {
+            if client_out.is_null() {
+                return Err(Error::invalid_argument("client_out is NULL"));
+            }
             built = Some(Client::new(config)?);
             Ok(())
         })

@@ -12,8 +12,12 @@ pub(crate) fn guard<T>(on_panic: impl FnOnce() -> T, body: impl FnOnce() -> T) -
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => value,
         Err(payload) => {
-            // Dropping a payload can itself panic; leak it rather than risk that.
-            std::mem::forget(payload);
+            // Dropping a payload can itself panic. Drop it inside a second
+            // boundary, and leak it only in that case.
+            let mut payload = Some(payload);
+            if catch_unwind(AssertUnwindSafe(|| drop(payload.take()))).is_err() {
+                std::mem::forget(payload);
+            }
             on_panic()
         }
     }
@@ -26,6 +30,18 @@ mod tests {
     #[test]
     fn a_panic_becomes_the_fallback_value() {
         let value = guard(|| "fallback", || panic!("inside the core"));
+        assert_eq!(value, "fallback");
+    }
+
+    #[test]
+    fn a_payload_whose_drop_panics_is_contained() {
+        struct PanicsOnDrop;
+        impl Drop for PanicsOnDrop {
+            fn drop(&mut self) {
+                panic!("drop of the payload");
+            }
+        }
+        let value = guard(|| "fallback", || std::panic::panic_any(PanicsOnDrop));
         assert_eq!(value, "fallback");
     }
 

@@ -271,9 +271,9 @@ static void test_calls(void) {
       {"base_url http to a name that starts with localhost", LOGIN, NO_CLIENT,
        "http://localhost.evil.example", E, P, C, NULL, INVALID, 0, "not loopback"},
       {"base_url port 0", LOGIN, NO_CLIENT, "https://127.0.0.1:0", E, P, C, NULL, INVALID, 0,
-       "port \"0\""},
+       "invalid port"},
       {"base_url port 65536", LOGIN, NO_CLIENT, "https://127.0.0.1:65536", E, P, C, NULL, INVALID,
-       0, "port \"65536\""},
+       0, "invalid port"},
       {"base_url invalid IPv6 [::g]", LOGIN, NO_CLIENT, "https://[::g]", E, P, C, NULL, INVALID,
        0, "invalid IPv6"},
       {"base_url unclosed IPv6 [::1", LOGIN, NO_CLIENT, "https://[::1", E, P, C, NULL, INVALID, 0,
@@ -282,6 +282,14 @@ static void test_calls(void) {
        "contains"},
       {"refresh base_url with a query", REFRESH, NO_CLIENT, REFUSED "/?t=1", NULL, NULL, NULL, T,
        INVALID, 0, "has a query"},
+      /* Visible ASCII that the URL parser behind ureq (http::Uri) refuses:
+       * the base URL rules must refuse it too, as a bad argument, rather than
+       * let the request fail later as a "connection" error. Found by
+       * fuzz/fuzz_targets/base_url.rs. */
+      {"base_url with a backtick in the path", LOGIN, NO_CLIENT, REFUSED "/`x", E, P, C, NULL,
+       INVALID, 0, "base_url"},
+      {"base_url with angle brackets in the path", REFRESH, NO_CLIENT, REFUSED "/<a>", NULL, NULL,
+       NULL, T, INVALID, 0, "base_url"},
       /* Base URLs that pass the rules but lead nowhere. A DNS failure comes
        * through as an I/O error from the resolver (glibc: "failed to lookup
        * address information"), not as ureq's HostNotFound. */
