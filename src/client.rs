@@ -173,31 +173,38 @@ impl Client {
     /// Reads at most [`MAX_BODY_LEN`] bytes into a buffer that is zeroized on drop.
     ///
     /// The buffer grows by hand, never by `Vec`'s own reallocation, so that
-    /// no outgrown copy of a token is freed without being wiped first.
+    /// no outgrown copy of a token is freed without being wiped first: each
+    /// read is limited to the room left.
     fn read_body(&self, response: &mut Response<Body>) -> Result<Zeroizing<Vec<u8>>, Error> {
+        // One byte past the cap tells "too large" apart from "exactly 1 MiB".
+        let most = MAX_BODY_LEN + 1;
         let expected = response.body().content_length().unwrap_or(0);
-        let expected = usize::try_from(expected).unwrap_or(MAX_BODY_LEN);
-        let mut buffer = Zeroizing::new(Vec::with_capacity(expected.clamp(4096, MAX_BODY_LEN)));
-        let mut chunk = Zeroizing::new([0u8; 8192]);
+        let expected = usize::try_from(expected).unwrap_or(most);
+        let mut buffer = Zeroizing::new(Vec::with_capacity(expected.clamp(1024, most)));
         let mut reader = response.body_mut().with_config().reader();
         loop {
-            let read = match reader.read(&mut chunk[..]) {
-                Ok(0) => return Ok(buffer),
-                Ok(read) => read,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => return Err(self.transport_error(&ureq::Error::from(error), &[])),
-            };
-            let needed = buffer.len() + read;
-            if needed > MAX_BODY_LEN {
-                return Err(too_large());
-            }
-            if needed > buffer.capacity() {
-                let capacity = (buffer.capacity() * 2).clamp(needed, MAX_BODY_LEN);
-                let mut grown = Zeroizing::new(Vec::with_capacity(capacity));
+            let room = buffer.capacity() - buffer.len();
+            if room == 0 {
+                if buffer.len() > MAX_BODY_LEN {
+                    return Err(too_large());
+                }
+                let mut grown = Zeroizing::new(Vec::with_capacity(
+                    (buffer.capacity() * 2).clamp(buffer.len() + 1, most),
+                ));
                 grown.extend_from_slice(&buffer);
                 buffer = grown;
+                continue;
             }
-            buffer.extend_from_slice(&chunk[..read]);
+            let before = buffer.len();
+            if let Err(error) = (&mut reader).take(room as u64).read_to_end(&mut buffer) {
+                return Err(self.transport_error(&ureq::Error::from(error), &[]));
+            }
+            if buffer.len() > MAX_BODY_LEN {
+                return Err(too_large());
+            }
+            if buffer.len() - before < room {
+                return Ok(buffer);
+            }
         }
     }
 
@@ -279,9 +286,10 @@ fn too_large() -> Error {
     Error::invalid_response(format!("response body is larger than {MAX_BODY_LEN} bytes"))
 }
 
+/// A header's value, when it is visible ASCII. Messages built from it are
+/// sanitized as a whole before they are handed out.
 fn header(response: &Response<Body>, name: &str) -> Option<String> {
-    let value = response.headers().get(name)?.to_str().ok()?;
-    Some(response::sanitize_message(value, &[]))
+    Some(response.headers().get(name)?.to_str().ok()?.to_string())
 }
 
 fn redirect_message(http_status: u16, location: Option<String>) -> String {

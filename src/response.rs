@@ -89,6 +89,13 @@ const REFRESH: Fields = Fields {
 
 /// Parses a 2xx login body received at `received_at` (Unix seconds).
 pub fn parse_login_success(body: &[u8], received_at: i64) -> Result<Tokens, Error> {
+    match fast::login(body, received_at) {
+        Some(tokens) => Ok(tokens),
+        None => parse_login_value(body, received_at),
+    }
+}
+
+fn parse_login_value(body: &[u8], received_at: i64) -> Result<Tokens, Error> {
     let mut root = parse_object(body, &LOGIN)?;
     let mut tokens = take_tokens(&mut root, &LOGIN, received_at)?;
     tokens.project = Some(take_reference(&mut root, "project")?);
@@ -101,8 +108,114 @@ pub fn parse_login_success(body: &[u8], received_at: i64) -> Result<Tokens, Erro
 /// The docs mark `expires_in` as required; it is read leniently, like
 /// login's `expiresIn`, with the token's `exp` claim as the fallback.
 pub fn parse_refresh_success(body: &[u8], received_at: i64) -> Result<Tokens, Error> {
+    match fast::refresh(body, received_at) {
+        Some(tokens) => Ok(tokens),
+        None => parse_refresh_value(body, received_at),
+    }
+}
+
+fn parse_refresh_value(body: &[u8], received_at: i64) -> Result<Tokens, Error> {
     let mut root = parse_object(body, &REFRESH)?;
     take_tokens(&mut root, &REFRESH, received_at)
+}
+
+/// The fast path: typed deserialization of a body that is exactly as
+/// documented, without building a `Value` tree. It accepts only bodies the
+/// `Value` path would accept, and returns `None` for anything else, which the
+/// `Value` path then reads again to name the problem.
+mod fast {
+    use serde::Deserialize;
+    use zeroize::Zeroizing;
+
+    use super::{expiry, Reference, Tokens};
+
+    type Secret = Option<Zeroizing<String>>;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Login {
+        access_token: Secret,
+        refresh_token: Secret,
+        expires_in: Option<i64>,
+        project: Option<WireReference>,
+        profile: Option<WireReference>,
+    }
+
+    #[derive(Deserialize)]
+    struct Refresh {
+        access_token: Secret,
+        refresh_token: Secret,
+        expires_in: Option<i64>,
+    }
+
+    #[derive(Deserialize)]
+    struct WireReference {
+        reference: Option<String>,
+        display: Option<String>,
+    }
+
+    pub(super) fn login(body: &[u8], received_at: i64) -> Option<Tokens> {
+        let wire: Login = serde_json::from_slice(body).ok()?;
+        let mut tokens = tokens(
+            wire.access_token,
+            wire.refresh_token,
+            wire.expires_in,
+            received_at,
+        )?;
+        tokens.project = Some(reference(wire.project?)?);
+        tokens.profile = Some(reference(wire.profile?)?);
+        Some(tokens)
+    }
+
+    pub(super) fn refresh(body: &[u8], received_at: i64) -> Option<Tokens> {
+        let wire: Refresh = serde_json::from_slice(body).ok()?;
+        tokens(
+            wire.access_token,
+            wire.refresh_token,
+            wire.expires_in,
+            received_at,
+        )
+    }
+
+    fn tokens(
+        access_token: Secret,
+        refresh_token: Secret,
+        expires_in: Option<i64>,
+        received_at: i64,
+    ) -> Option<Tokens> {
+        let access_token = access_token.filter(|t| !t.is_empty() && !t.contains('\0'))?;
+        if refresh_token.as_ref().is_some_and(|t| t.contains('\0')) {
+            return None;
+        }
+        if expires_in.is_some_and(|seconds| seconds < 0) {
+            return None;
+        }
+        Some(Tokens {
+            expires_at: expiry(&access_token, expires_in, received_at),
+            access_token,
+            refresh_token,
+            expires_in,
+            project: None,
+            profile: None,
+            http_status: 200,
+        })
+    }
+
+    fn reference(wire: WireReference) -> Option<Reference> {
+        let clean = |text: Option<String>| text.filter(|t| !t.contains('\0'));
+        Some(Reference {
+            reference: clean(wire.reference)?,
+            display: clean(wire.display)?,
+        })
+    }
+}
+
+/// Receipt time plus `expires_in`, or else the token's own `exp` claim.
+fn expiry(access_token: &str, expires_in: Option<i64>, received_at: i64) -> Option<i64> {
+    match expires_in {
+        Some(seconds) => Some(received_at.saturating_add(seconds)),
+        None => jwt::expiry(access_token),
+    }
 }
 
 fn parse_object(body: &[u8], fields: &Fields) -> Result<Map<String, Value>, Error> {
@@ -152,10 +265,7 @@ fn take_tokens(
                 },
             )?),
         };
-    let expires_at = match expires_in {
-        Some(seconds) => Some(received_at.saturating_add(seconds)),
-        None => jwt::expiry(&access_token),
-    };
+    let expires_at = expiry(&access_token, expires_in, received_at);
     Ok(Tokens {
         access_token,
         refresh_token,
@@ -544,6 +654,60 @@ mod tests {
             Some(NOW + 10),
             "expiresIn wins"
         );
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_value_path() {
+        let mut bodies = vec![documented_body()];
+        let edits: [(&str, Value); 9] = [
+            ("refreshToken", Value::Null),
+            ("expiresIn", Value::Null),
+            ("expiresIn", json!(0)),
+            ("expiresIn", json!(-1)),
+            ("expiresIn", json!(1.5)),
+            ("accessToken", json!("")),
+            ("accessToken", json!("a\u{0}b")),
+            ("extra", json!({"nested": [1, {"x": null}]})),
+            (
+                "profile",
+                json!({"reference": "Patient/1", "display": "P", "extra": 1}),
+            ),
+        ];
+        for (field, value) in edits {
+            let mut body = documented_body();
+            body[field] = value;
+            bodies.push(body);
+        }
+        let mut raw: Vec<Vec<u8>> = bodies.iter().map(|b| b.to_string().into_bytes()).collect();
+        raw.push(br#"{"accessToken":"a","accessToken":"b","project":{"reference":"r","display":"d"},"profile":{"reference":"r","display":"d"}}"#.to_vec());
+        raw.push(br#"{"accessToken":"a\"b\\c\u00e9","project":{"reference":"r","display":"d"},"profile":{"reference":"r","display":"d"}}"#.to_vec());
+        let mut fast_hits = 0;
+        for body in &raw {
+            let slow = parse_login_value(body, NOW);
+            if let Some(fast) = fast::login(body, NOW) {
+                fast_hits += 1;
+                assert_eq!(Ok(fast), slow, "{}", String::from_utf8_lossy(body));
+            }
+            assert_eq!(parse_login_success(body, NOW), slow);
+        }
+        assert!(
+            fast_hits >= 6,
+            "the fast path takes the ordinary bodies ({fast_hits})"
+        );
+
+        for body in [
+            json!({"access_token": "a.b.c", "refresh_token": "r", "expires_in": 60}),
+            json!({"access_token": "a.b.c"}),
+            json!({"access_token": "a.b.c", "expires_in": -3}),
+            json!({"accessToken": "a.b.c"}),
+        ] {
+            let body = body.to_string().into_bytes();
+            let slow = parse_refresh_value(&body, NOW);
+            if let Some(fast) = fast::refresh(&body, NOW) {
+                assert_eq!(Ok(fast), slow);
+            }
+            assert_eq!(parse_refresh_success(&body, NOW), slow);
+        }
     }
 
     #[test]

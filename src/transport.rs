@@ -132,7 +132,10 @@ impl<T: Transport> Coalescing<T> {
             self.inner.buffers().output()[..amount].zeroize();
             sent += amount;
         }
-        self.held.zeroize();
+        // Only the used part: the rest of the capacity is still zero, and
+        // wiping all of it on every request would cost more than the request.
+        self.held.as_mut_slice().zeroize();
+        self.held.clear();
         Ok(())
     }
 
