@@ -3,7 +3,7 @@
 # printed with its bound; the script exits non-zero when any bound is exceeded.
 #
 #   1. the stripped release libovok.so (x86_64 Linux): enforced at 2.5 MiB as a
-#      regression guard. The product target is 1.5 MiB and is NOT met (2.29 MiB
+#      regression guard. The product target is 1.5 MiB and is NOT met (2.38 MiB
 #      with ureq + rustls + ring; see docs/BENCHMARKS.md); the script prints the gap;
 #   2. heap allocations per warm ovok_login, counted by valgrind (memcheck's
 #      "total heap usage") as (allocs over 1,100 logins - allocs over 100) / 1,000;
@@ -19,9 +19,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 # ---- the bounds
-MAX_SO_BYTES=$((5 * 1024 * 1024 / 2))     # 2.5 MiB: regression guard (measured 2,403,928 B)
+MAX_SO_BYTES=$((5 * 1024 * 1024 / 2))     # 2.5 MiB: regression guard (measured 2,492,792 B)
 TARGET_SO_BYTES=$((3 * 1024 * 1024 / 2))  # 1.5 MiB: the product target, not yet met
-MAX_ALLOCS_PER_LOGIN=100                  # measured 85.3-86.2 (ureq 3.5.2, rustls 0.23.46)
+MAX_ALLOCS_PER_LOGIN=70                   # measured 59 (ureq 3.5.2, rustls 0.23.46)
 MAX_DEMO_PEAK_RSS_KIB=$((8 * 1024))       # measured 3.2 MiB (3,232 KiB)
 MAX_RSS_GROWTH_KIB=512                    # measured 160-172 KiB; 192 KiB over 300,000: allocator
                                           # settling, not linear. A 5-byte-per-login leak exceeds it.
