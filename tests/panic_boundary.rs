@@ -18,7 +18,10 @@ fn a_panic_in_the_core_becomes_internal_and_the_library_keeps_working() {
         Some(DEMO_PASSWORD),
         Some(DEMO_CLIENT_ID),
     );
-    assert_eq!((outcome.status, outcome.http_status), (OvokStatus::Internal, 0));
+    assert_eq!(
+        (outcome.status, outcome.http_status),
+        (OvokStatus::Internal, 0)
+    );
     let message = outcome.error_message.unwrap();
     assert!(message.contains("internal error"), "{message}");
     assert!(!message.contains(DEMO_PASSWORD));
@@ -26,5 +29,8 @@ fn a_panic_in_the_core_becomes_internal_and_the_library_keeps_working() {
 
     assert_eq!(login(emulator.url(), DEMO_PASSWORD).status, OvokStatus::Ok);
     let client = Builder::new().build().unwrap();
-    assert_eq!(client.login(emulator.url(), DEMO_PASSWORD).status, OvokStatus::Ok);
+    assert_eq!(
+        client.login(emulator.url(), DEMO_PASSWORD).status,
+        OvokStatus::Ok
+    );
 }
