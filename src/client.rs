@@ -2,7 +2,7 @@
 //! login and refresh calls through it.
 
 use std::io::{self, Read};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ureq::http::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
@@ -30,7 +30,7 @@ pub const TEST_PANIC_EMAIL: &str = "panic@test-hooks.invalid";
 #[derive(Clone, Debug)]
 pub struct Client {
     agent: Agent,
-    timeouts: Arc<(Duration, Duration)>,
+    timeouts: (Duration, Duration),
 }
 
 impl Client {
@@ -72,7 +72,7 @@ impl Client {
         let agent = Agent::with_parts(agent_config, connector, CachingResolver::default());
         Ok(Client {
             agent,
-            timeouts: Arc::new(config.timeouts()),
+            timeouts: config.timeouts(),
         })
     }
 
@@ -210,7 +210,7 @@ impl Client {
 
     /// Sorts a transport failure into a status with a readable message.
     fn transport_error(&self, error: &ureq::Error, secrets: &[&str]) -> Error {
-        let (connect_timeout, total_timeout) = *self.timeouts;
+        let (connect_timeout, total_timeout) = self.timeouts;
         let (status, message) = match error {
             ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => (
                 OvokStatus::Timeout,
