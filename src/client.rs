@@ -25,6 +25,10 @@ use crate::transport::{CachingResolver, CoalescingConnector};
 #[cfg(feature = "test-hooks")]
 pub const TEST_PANIC_EMAIL: &str = "panic@test-hooks.invalid";
 
+/// Bytes of request a connection buffers before writing; larger requests
+/// are written in pieces.
+const OUTPUT_BUFFER_SIZE: usize = 16 * 1024;
+
 /// A configured client with its own connection pool. Cheap to clone (the
 /// clones share the pool) and safe to use from many threads at once.
 #[derive(Clone, Debug)]
@@ -67,6 +71,9 @@ impl Client {
             .proxy(proxy)
             .max_idle_connections_per_host(16)
             .max_idle_connections(32)
+            // A login request is well under 1 KiB; ureq's default of 128 KiB
+            // per pooled connection would be spent for nothing.
+            .output_buffer_size(OUTPUT_BUFFER_SIZE)
             .build();
         let connector = DefaultConnector::new().chain(CoalescingConnector);
         let agent = Agent::with_parts(agent_config, connector, CachingResolver::default());

@@ -347,3 +347,23 @@ fn status_names_and_version_are_static_strings() {
     let version = unsafe { CStr::from_ptr(ovok_version()) };
     assert_eq!(version.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
 }
+
+#[test]
+fn a_request_larger_than_the_output_buffer_arrives_whole() {
+    let emulator = emulator();
+    // 4096 control characters escape to 24 KiB of JSON: more than one write.
+    let password = "\u{1}".repeat(4096);
+    let outcome = login_raw(
+        Some(emulator.url()),
+        Some(DEMO_EMAIL),
+        Some(&password),
+        Some(DEMO_CLIENT_ID),
+    );
+    // Valid JSON with an over-long password: 422, not 400 (which a torn body would give).
+    assert_eq!(
+        (outcome.status, outcome.http_status),
+        (OvokStatus::Unprocessable, 422),
+        "{outcome:?}"
+    );
+    assert!(outcome.error_message.unwrap().contains("password"));
+}
