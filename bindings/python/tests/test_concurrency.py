@@ -91,7 +91,9 @@ def test_other_python_threads_run_during_a_call(fake_server: str) -> None:
         thread.join()
     during = [t for t in ticks if started + 0.1 < t < finished - 0.1]
     assert finished - started >= 1.0
-    assert len(during) >= 40, f"only {len(during)} ticks in {finished - started:.2f} s"
+    # About 160 ticks fit in the window; a held GIL allows at most a tick or
+    # two. 20 keeps that gap decisive on a loaded machine (36 were seen there).
+    assert len(during) >= 20, f"only {len(during)} ticks in {finished - started:.2f} s"
 
 
 def test_concurrent_slow_logins_overlap_in_time(fake_server: str) -> None:
