@@ -26,9 +26,6 @@
 #include "check.h"
 #include "ovok.h"
 
-#define EMAIL "john.doe@mail.com"
-#define PASSWORD "password1234"
-#define CLIENT_ID "5e505642-9024-474d-9434-e5a44f505cc5"
 /* What the refresh cases pass as a token; no message may repeat it. */
 #define REFRESH_SECRET "not-a-real-refresh-token-0815"
 /* The password inside the proxy URLs; no message may repeat it. */
@@ -46,10 +43,6 @@ static int verbose = 0; /* OVOK_TEST_VERBOSE=1 prints every case's message */
 static const char bad_utf8[] = {'j', (char)0xC3, (char)0x28, '@', 'x', '.', 'y', 0};
 static const char bad_utf8_url[] = {'h', 't', 't', 'p', ':', '/', '/', '1', '2', '7', '.', '0',
                                     '.', '0', '.', '1', ':', '1', '/', (char)0xFF, 0};
-
-static int contains(const char *haystack, const char *needle) {
-  return haystack != NULL && needle != NULL && strstr(haystack, needle) != NULL;
-}
 
 /* Whether `haystack` contains one of the '|'-separated alternatives. */
 static int contains_any(const char *haystack, const char *alternatives) {

@@ -19,16 +19,9 @@
 #include "check.h"
 #include "ovok.h"
 
-#define EMAIL "john.doe@mail.com"
-#define PASSWORD "password1234"
-#define CLIENT_ID "5e505642-9024-474d-9434-e5a44f505cc5"
 #define WRONG_PASSWORD "not-the-password-4711"
 
 static const char *base_url;
-
-static int contains(const char *haystack, const char *needle) {
-  return haystack != NULL && strstr(haystack, needle) != NULL;
-}
 
 static int count_char(const char *text, char wanted) {
   int count = 0;

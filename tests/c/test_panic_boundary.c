@@ -26,16 +26,9 @@
 #include "check.h"
 #include "ovok.h"
 
-#define EMAIL "john.doe@mail.com"
 #define PANIC_EMAIL "panic@test-hooks.invalid"
-#define PASSWORD "password1234"
-#define CLIENT_ID "5e505642-9024-474d-9434-e5a44f505cc5"
 
 static const char *base_url;
-
-static int contains(const char *haystack, const char *needle) {
-  return haystack != NULL && strstr(haystack, needle) != NULL;
-}
 
 /* An INTERNAL result: a message that says it is a bug, no data, no password. */
 static int check_internal(OvokResult *result, const char *how) {
