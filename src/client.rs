@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 
 use crate::base_url::{BaseUrl, LOGIN_ROUTE, REFRESH_ROUTE};
 use crate::config::{ClientConfig, ProxyChoice, Trust};
+use crate::crypto;
 use crate::error::Error;
 use crate::request::{self, Credentials};
 use crate::response::{self, Tokens, MAX_BODY_LEN};
@@ -67,7 +68,12 @@ impl Client {
             .timeout_global(Some(config.total_timeout))
             .user_agent(config.user_agent.as_str())
             .accept("application/json")
-            .tls_config(TlsConfig::builder().root_certs(root_certs).build())
+            .tls_config(
+                TlsConfig::builder()
+                    .root_certs(root_certs)
+                    .unversioned_rustls_crypto_provider(crypto::provider())
+                    .build(),
+            )
             .proxy(proxy)
             .max_idle_connections_per_host(16)
             .max_idle_connections(32)

@@ -236,6 +236,32 @@ fn a_trusted_ca_does_not_excuse_a_wrong_name_or_an_expired_certificate() {
 }
 
 #[test]
+fn p384_certificates_are_verified_and_ed25519_ones_refused() {
+    // The client's crypto provider leaves Ed25519 out (public CAs do not
+    // issue it): such a server is a TLS error before any byte of the login.
+    let cases = [
+        (&rcgen::PKCS_ECDSA_P384_SHA384, OvokStatus::Ok),
+        (&rcgen::PKCS_ED25519, OvokStatus::Tls),
+    ];
+    for (algorithm, expected) in cases {
+        let ca = TestCa::with_algorithm("ovok test CA", algorithm);
+        let emulator = tls_emulator(ca.server_identity(&["localhost", "127.0.0.1"]));
+        let builder = Builder::new();
+        assert_eq!(add_ca(&builder, &ca.pem()), OvokStatus::Ok);
+        let outcome = builder
+            .build()
+            .unwrap()
+            .login(emulator.url(), DEMO_PASSWORD);
+        assert_eq!(outcome.status, expected, "{algorithm:?}: {outcome:?}");
+        if expected == OvokStatus::Tls {
+            let message = outcome.error_message.unwrap();
+            assert!(message.contains("HandshakeFailure"), "{message}");
+            assert_eq!(emulator.requests_served(), 0);
+        }
+    }
+}
+
+#[test]
 fn platform_trust_does_not_trust_a_private_ca_and_does_not_mix_with_added_cas() {
     let ca = TestCa::new("ovok test CA");
     let emulator = tls_emulator(ca.server_identity(&["localhost", "127.0.0.1"]));

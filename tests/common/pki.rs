@@ -1,22 +1,32 @@
 //! Throwaway certificates for TLS tests, made fresh by rcgen on every run.
 
 use ovok_emulator::TlsIdentity;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SignatureAlgorithm,
+};
 
 /// A private certificate authority.
 pub struct TestCa {
     issuer: CertifiedIssuer<'static, KeyPair>,
+    algorithm: &'static SignatureAlgorithm,
 }
 
 impl TestCa {
+    /// A CA whose keys, and its servers' keys, are ECDSA P-256.
     pub fn new(name: &str) -> TestCa {
+        TestCa::with_algorithm(name, &rcgen::PKCS_ECDSA_P256_SHA256)
+    }
+
+    /// A CA whose keys, and its servers' keys, use `algorithm`.
+    pub fn with_algorithm(name: &str, algorithm: &'static SignatureAlgorithm) -> TestCa {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params
             .distinguished_name
             .push(rcgen::DnType::CommonName, name);
-        let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-        TestCa { issuer }
+        let key = KeyPair::generate_for(algorithm).unwrap();
+        let issuer = CertifiedIssuer::self_signed(params, key).unwrap();
+        TestCa { issuer, algorithm }
     }
 
     /// The CA certificate, PEM.
@@ -41,7 +51,7 @@ impl TestCa {
             params.not_before = rcgen::date_time_ymd(2000, 1, 1);
             params.not_after = rcgen::date_time_ymd(2001, 1, 1);
         }
-        let key = KeyPair::generate().unwrap();
+        let key = KeyPair::generate_for(self.algorithm).unwrap();
         let certificate = params.signed_by(&key, &self.issuer).unwrap();
         TlsIdentity {
             cert_pem: certificate.pem().into_bytes(),
