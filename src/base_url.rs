@@ -24,6 +24,20 @@ pub const REFRESH_ROUTE: &str = "/auth/refresh-token";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BaseUrl {
     url: String,
+    /// Where `url`'s path starts (after `scheme://authority`).
+    path_start: usize,
+    origin: Origin,
+}
+
+/// Where requests for a base URL go: what a connection is made to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Origin {
+    pub https: bool,
+    /// The host name or IP address, without IPv6 brackets: for DNS and SNI.
+    pub host: String,
+    pub port: u16,
+    /// `host[:port]` as the URL spells it: the `Host` header.
+    pub authority: String,
 }
 
 impl BaseUrl {
@@ -67,7 +81,7 @@ impl BaseUrl {
                 "has user info (user@host); credentials never go in the URL".to_string(),
             ));
         }
-        let host = parse_authority(authority)?;
+        let (host, port) = parse_authority(authority)?;
         if scheme == "http" && !host.is_loopback() {
             return Err(invalid(
                 "uses plain http to a host that is not loopback; use https".to_string(),
@@ -76,14 +90,37 @@ impl BaseUrl {
 
         check_path(path)?;
         let path = path.trim_end_matches('/');
+        let https = scheme == "https";
+        let origin = Origin {
+            https,
+            host: match host {
+                Host::Name(name) => name.to_ascii_lowercase(),
+                Host::V4(ip) => ip.to_string(),
+                Host::V6(ip) => ip.to_string(),
+            },
+            port: port.unwrap_or(if https { 443 } else { 80 }),
+            authority: authority.to_string(),
+        };
         Ok(BaseUrl {
+            path_start: scheme.len() + "://".len() + authority.len(),
             url: format!("{scheme}://{authority}{path}"),
+            origin,
         })
     }
 
     /// The full URL of a route such as [`LOGIN_ROUTE`].
     pub fn join(&self, route: &str) -> String {
         format!("{}{}", self.url, route)
+    }
+
+    /// The request target (path) of a route, e.g. `/prefix/v2/auth/login`.
+    pub(crate) fn path_of(&self, route: &str) -> String {
+        format!("{}{}", &self.url[self.path_start..], route)
+    }
+
+    /// The origin that requests go to.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
     }
 
     /// The base URL itself, normalised (lower-case scheme, no trailing slash).
@@ -111,7 +148,7 @@ impl Host<'_> {
     }
 }
 
-fn parse_authority(authority: &str) -> Result<Host<'_>, Error> {
+fn parse_authority(authority: &str) -> Result<(Host<'_>, Option<u16>), Error> {
     if authority.is_empty() {
         return Err(invalid("has no host".to_string()));
     }
@@ -136,10 +173,8 @@ fn parse_authority(authority: &str) -> Result<Host<'_>, Error> {
         };
         (parse_host_name(name)?, port)
     };
-    if let Some(port) = port {
-        check_port(port)?;
-    }
-    Ok(host)
+    let port = port.map(check_port).transpose()?;
+    Ok((host, port))
 }
 
 fn parse_host_name(name: &str) -> Result<Host<'_>, Error> {
@@ -165,19 +200,15 @@ fn parse_host_name(name: &str) -> Result<Host<'_>, Error> {
     Ok(Host::Name(name))
 }
 
-fn check_port(port: &str) -> Result<(), Error> {
-    let valid = !port.is_empty()
-        && port.len() <= 5
-        && port.bytes().all(|b| b.is_ascii_digit())
-        && matches!(port.parse::<u32>(), Ok(1..=65535));
-    if valid {
-        Ok(())
-    } else {
+fn check_port(port: &str) -> Result<u16, Error> {
+    let valid = !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit());
+    match port.parse::<u16>() {
+        Ok(port @ 1..) if valid => Ok(port),
         // The value is not quoted: a mistyped URL can put part of a
         // password where the port should be.
-        Err(invalid(
+        _ => Err(invalid(
             "has an invalid port; a port is a number from 1 to 65535".to_string(),
-        ))
+        )),
     }
 }
 
@@ -277,6 +308,59 @@ mod tests {
         ];
         for (base, expected) in cases {
             assert_eq!(login_url(Some(base)).as_deref(), Ok(expected), "{base}");
+        }
+    }
+
+    #[test]
+    fn the_origin_and_request_path_are_what_the_url_says() {
+        for (base, https, host, port, authority, path) in [
+            (
+                "https://API.Ovok.com",
+                true,
+                "api.ovok.com",
+                443,
+                "API.Ovok.com",
+                "/v2/auth/login",
+            ),
+            (
+                "http://127.0.0.1:8080/",
+                false,
+                "127.0.0.1",
+                8080,
+                "127.0.0.1:8080",
+                "/v2/auth/login",
+            ),
+            (
+                "http://[::1]:9/gw/",
+                false,
+                "::1",
+                9,
+                "[::1]:9",
+                "/gw/v2/auth/login",
+            ),
+            ("https://[::1]", true, "::1", 443, "[::1]", "/v2/auth/login"),
+            (
+                "http://localhost",
+                false,
+                "localhost",
+                80,
+                "localhost",
+                "/v2/auth/login",
+            ),
+        ] {
+            let parsed = BaseUrl::parse(Some(base)).unwrap();
+            let origin = parsed.origin();
+            assert_eq!(
+                (
+                    origin.https,
+                    origin.host.as_str(),
+                    origin.port,
+                    origin.authority.as_str()
+                ),
+                (https, host, port, authority),
+                "{base}"
+            );
+            assert_eq!(parsed.path_of(LOGIN_ROUTE), path, "{base}");
         }
     }
 

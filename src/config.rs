@@ -5,7 +5,11 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+
 use crate::error::Error;
+use crate::proxy::Proxy;
 
 /// Default time allowed to establish a connection (DNS, TCP and TLS).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -130,10 +134,10 @@ impl ClientConfig {
             )));
         }
         let mut found = Vec::new();
-        for item in ureq::tls::parse_pem(pem) {
+        for item in CertificateDer::pem_slice_iter(pem) {
             match item {
-                Ok(ureq::tls::PemItem::Certificate(certificate)) => {
-                    let der = certificate.der().to_vec();
+                Ok(certificate) => {
+                    let der = certificate.to_vec();
                     let mut probe = rustls::RootCertStore::empty();
                     probe.add(der.clone().into()).map_err(|error| {
                         Error::invalid_argument(format!(
@@ -143,7 +147,6 @@ impl ClientConfig {
                     })?;
                     found.push(der);
                 }
-                Ok(_) => {}
                 Err(_) => {
                     return Err(Error::invalid_argument(format!(
                         "{source} is not valid PEM"
@@ -167,8 +170,7 @@ impl ClientConfig {
         self.proxy = match proxy_url {
             None | Some("") => ProxyChoice::FromEnvironment,
             Some(url) => {
-                let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
-                if !scheme_ok || ureq::Proxy::new(url).is_err() {
+                if Proxy::parse(url).is_none() {
                     return Err(Error::invalid_argument(
                         "proxy URL is invalid; expected http://[user:password@]host:port",
                     ));

@@ -9,13 +9,15 @@
 pub mod base_url;
 pub mod client;
 pub mod config;
-mod crypto;
 pub mod error;
 pub mod ffi;
+mod http;
 pub mod jwt;
+mod proxy;
 pub mod request;
 pub mod response;
 pub mod status;
+mod tls;
 mod transport;
 
 pub use base_url::{BaseUrl, DEFAULT_BASE_URL};

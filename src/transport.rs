@@ -1,79 +1,366 @@
-//! Two refinements of ureq's transport that make a warm login cost what
-//! libcurl's does:
-//!
-//! - [`CachingResolver`]: ureq resolves the host on every call, before it
-//!   looks in its pool, and with a timeout set it does so on a new thread.
-//!   IP literals need no lookup at all, and names are cached for 60 s, as
-//!   curl does by default.
-//! - [`Coalescing`]: ureq transmits the request head and body in separate
-//!   writes, so the server wakes twice and TLS sends two records. Output is
-//!   held until the response is awaited and then sent in one write. The
-//!   held bytes, which include the password, are zeroized once sent.
-//!
-//! Both use ureq's `unversioned` API, which may change between minor
-//! releases; Cargo.toml pins ureq to 3.5.x for that reason.
+//! Connections: DNS with a cache, TCP, the proxy tunnel, the TLS handshake,
+//! and a pool of idle keep-alive connections. `http` speaks HTTP over them.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
 use std::time::{Duration, Instant};
 
-use ureq::config::Config;
-use ureq::http::Uri;
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
-use zeroize::{Zeroize, Zeroizing};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
+
+use crate::base_url::Origin;
+use crate::proxy::Proxy;
 
 /// How long a resolved name is reused: curl's default DNS cache timeout.
 const DNS_CACHE_TTL: Duration = Duration::from_secs(60);
 /// Names cached at most; the cache is cleared when it is full.
 const DNS_CACHE_ENTRIES: usize = 64;
-/// Requests up to this size are sent in one write.
-const COALESCE_LIMIT: usize = 16 * 1024;
+/// Idle connections kept per origin, and in all.
+const MAX_IDLE_PER_ORIGIN: usize = 16;
+const MAX_IDLE: usize = 32;
+/// An idle connection older than this is closed rather than reused.
+const MAX_IDLE_AGE: Duration = Duration::from_secs(15);
+/// The proxy's answer to CONNECT must fit in this.
+const MAX_CONNECT_RESPONSE: usize = 8 * 1024;
 
-/// Resolves IP literals directly and caches what the system resolver says
-/// about names.
-#[derive(Debug, Default)]
-pub(crate) struct CachingResolver {
-    system: DefaultResolver,
-    cache: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
+/// Why a connection could not be made or used. `client` turns these into
+/// statuses and messages.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The connect timeout ran out (DNS, TCP, proxy or TLS handshake).
+    ConnectTimeout,
+    /// The total timeout ran out.
+    TotalTimeout,
+    HostNotFound,
+    /// The proxy answered CONNECT with this status.
+    ProxyRefused(u16),
+    /// The proxy's answer to CONNECT was not HTTP.
+    ProxyMalformed,
+    Tls(rustls::Error),
+    Io(io::Error),
+    /// The server's bytes are not HTTP/1.x; says what is wrong.
+    Malformed(String),
+    /// The response head is larger than this many bytes.
+    HeadTooLarge(usize),
+    BodyTooLarge,
 }
 
-impl Resolver for CachingResolver {
+/// A TCP or TLS connection.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(tcp) => tcp,
+            Stream::Tls(tls) => tls.get_ref(),
+        }
+    }
+
+    /// Makes the next reads and writes give up at `deadline`.
+    pub(crate) fn set_deadline(&self, deadline: Instant) -> io::Result<()> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.tcp().set_read_timeout(Some(left))?;
+        self.tcp().set_write_timeout(Some(left))
+    }
+
+    /// False when the server has closed the connection or sent bytes
+    /// nobody asked for: either way it must not carry another request.
+    fn is_reusable(&self) -> bool {
+        let tcp = self.tcp();
+        if tcp.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let quiet =
+            matches!(tcp.peek(&mut [0u8; 1]), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        tcp.set_nonblocking(false).is_ok() && quiet
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.read(buffer),
+            Stream::Tls(tls) => tls.read(buffer),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.write(bytes),
+            Stream::Tls(tls) => tls.write(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(tcp) => tcp.flush(),
+            Stream::Tls(tls) => tls.flush(),
+        }
+    }
+}
+
+/// Makes connections to origins, directly or through a proxy, and keeps
+/// idle ones for reuse.
+#[derive(Debug)]
+pub(crate) struct Connector {
+    tls: Arc<ClientConfig>,
+    proxy: Option<Proxy>,
+    connect_timeout: Duration,
+    resolver: CachingResolver,
+    idle: Mutex<Vec<Idle>>,
+}
+
+#[derive(Debug)]
+struct Idle {
+    origin: Origin,
+    since: Instant,
+    stream: Stream,
+}
+
+impl Connector {
+    pub(crate) fn new(
+        tls: Arc<ClientConfig>,
+        proxy: Option<Proxy>,
+        connect_timeout: Duration,
+    ) -> Connector {
+        Connector {
+            tls,
+            proxy,
+            connect_timeout,
+            resolver: CachingResolver::default(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// An idle connection to `origin` that is still open, or a new one.
+    pub(crate) fn connection(&self, origin: &Origin, deadline: Instant) -> Result<Stream, Failure> {
+        while let Some(idle) = self.take_idle(origin) {
+            if idle.since.elapsed() < MAX_IDLE_AGE && idle.stream.is_reusable() {
+                return Ok(idle.stream);
+            }
+        }
+        self.connect(origin, deadline)
+    }
+
+    /// Keeps a connection whose response was read in full, for the next call.
+    pub(crate) fn keep(&self, origin: &Origin, stream: Stream) {
+        let mut idle = self.lock_idle();
+        let same_origin = idle.iter().filter(|i| &i.origin == origin).count();
+        if same_origin >= MAX_IDLE_PER_ORIGIN {
+            return;
+        }
+        if idle.len() >= MAX_IDLE {
+            idle.remove(0);
+        }
+        idle.push(Idle {
+            origin: origin.clone(),
+            since: Instant::now(),
+            stream,
+        });
+    }
+
+    fn take_idle(&self, origin: &Origin) -> Option<Idle> {
+        let mut idle = self.lock_idle();
+        let newest = idle.iter().rposition(|i| &i.origin == origin)?;
+        Some(idle.remove(newest))
+    }
+
+    fn lock_idle(&self) -> MutexGuard<'_, Vec<Idle>> {
+        // A list of connections is valid even if a holder panicked.
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn connect(&self, origin: &Origin, total_deadline: Instant) -> Result<Stream, Failure> {
+        let connect_deadline = Instant::now() + self.connect_timeout;
+        let (deadline, timeout) = if connect_deadline <= total_deadline {
+            (connect_deadline, Failure::ConnectTimeout)
+        } else {
+            (total_deadline, Failure::TotalTimeout)
+        };
+        let timed_out = |failure: Failure| match failure {
+            Failure::Io(e) if is_timeout(&e) => match timeout {
+                Failure::ConnectTimeout => Failure::ConnectTimeout,
+                _ => Failure::TotalTimeout,
+            },
+            other => other,
+        };
+
+        let proxy = self.proxy.as_ref().filter(|proxy| proxy.applies_to(origin));
+        let (host, port) = match proxy {
+            Some(proxy) => proxy.address(),
+            None => (origin.host.as_str(), origin.port),
+        };
+        let addresses = self.resolver.resolve(host, port, deadline)?;
+        let tcp = connect_tcp(&addresses, deadline).map_err(timed_out)?;
+        if let Some(proxy) = proxy {
+            open_tunnel(&tcp, proxy, origin, deadline).map_err(timed_out)?;
+        }
+        if !origin.https {
+            return Ok(Stream::Plain(tcp));
+        }
+        let name = ServerName::try_from(origin.host.clone())
+            .map_err(|_| Failure::Malformed("the host is not a valid TLS server name".into()))?;
+        let tls = ClientConnection::new(self.tls.clone(), name).map_err(Failure::Tls)?;
+        let mut stream = StreamOwned::new(tls, tcp);
+        handshake(&mut stream, deadline).map_err(timed_out)?;
+        Ok(Stream::Tls(Box::new(stream)))
+    }
+}
+
+fn is_timeout(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+    )
+}
+
+/// Tries each address in turn until one connects.
+fn connect_tcp(addresses: &[SocketAddr], deadline: Instant) -> Result<TcpStream, Failure> {
+    let mut last_error = io::Error::from(io::ErrorKind::AddrNotAvailable);
+    for address in addresses {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Failure::Io(io::ErrorKind::TimedOut.into()));
+        }
+        match TcpStream::connect_timeout(address, left) {
+            Ok(tcp) => {
+                // One write per request: Nagle would only add delay.
+                tcp.set_nodelay(true).map_err(Failure::Io)?;
+                return Ok(tcp);
+            }
+            Err(error) => last_error = error,
+        }
+    }
+    Err(Failure::Io(last_error))
+}
+
+/// Sends CONNECT and reads the proxy's answer, which must be 2xx.
+fn open_tunnel(
+    mut tcp: &TcpStream,
+    proxy: &Proxy,
+    origin: &Origin,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(Failure::Io(io::ErrorKind::TimedOut.into()));
+    }
+    tcp.set_read_timeout(Some(left)).map_err(Failure::Io)?;
+    tcp.set_write_timeout(Some(left)).map_err(Failure::Io)?;
+    tcp.write_all(&proxy.connect_request(origin))
+        .map_err(Failure::Io)?;
+
+    // Read byte-wise up to the end of the head, so that nothing the origin
+    // sends after it (a TLS ServerHello) is consumed here.
+    let mut head = Vec::with_capacity(256);
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() >= MAX_CONNECT_RESPONSE {
+            return Err(Failure::ProxyMalformed);
+        }
+        match tcp.read(&mut byte) {
+            Ok(0) => return Err(Failure::Io(io::ErrorKind::UnexpectedEof.into())),
+            Ok(_) => head.push(byte[0]),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(Failure::Io(error)),
+        }
+    }
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(&head) {
+        Ok(httparse::Status::Complete(_)) => match response.code {
+            Some(200..=299) => Ok(()),
+            Some(code) => Err(Failure::ProxyRefused(code)),
+            None => Err(Failure::ProxyMalformed),
+        },
+        _ => Err(Failure::ProxyMalformed),
+    }
+}
+
+/// Runs the TLS handshake to its end, so that its failures and its time
+/// belong to connecting.
+fn handshake(
+    stream: &mut StreamOwned<ClientConnection, TcpStream>,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    while stream.conn.is_handshaking() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Failure::Io(io::ErrorKind::TimedOut.into()));
+        }
+        stream
+            .sock
+            .set_read_timeout(Some(left))
+            .map_err(Failure::Io)?;
+        stream
+            .sock
+            .set_write_timeout(Some(left))
+            .map_err(Failure::Io)?;
+        match stream.conn.complete_io(&mut stream.sock) {
+            Ok((0, 0)) if stream.conn.is_handshaking() => {
+                return Err(Failure::Io(io::ErrorKind::UnexpectedEof.into()))
+            }
+            Ok(_) => {}
+            Err(error) => return Err(io_failure(error)),
+        }
+    }
+    Ok(())
+}
+
+/// An I/O error, or the TLS error that rustls wrapped in one.
+pub(crate) fn io_failure(error: io::Error) -> Failure {
+    match error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(tls) => Failure::Tls(tls.clone()),
+        None => Failure::Io(error),
+    }
+}
+
+/// Resolves IP literals directly and caches what the system resolver says
+/// about names for [`DNS_CACHE_TTL`], as curl does.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    cache: Mutex<DnsCache>,
+}
+
+/// (lower-case name, port) to when it was resolved and what it resolved to.
+type DnsCache = HashMap<(String, u16), (Instant, Arc<[SocketAddr]>)>;
+
+impl CachingResolver {
     fn resolve(
         &self,
-        uri: &Uri,
-        config: &Config,
-        timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let Some(authority) = uri.authority() else {
-            return self.system.resolve(uri, config, timeout);
-        };
-        let port = authority.port_u16().or(match uri.scheme_str() {
-            Some("https") => Some(443),
-            Some("http") => Some(80),
-            _ => None,
-        });
-        let host = authority.host();
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        if let (Ok(ip), Some(port)) = (bare.parse::<IpAddr>(), port) {
-            let mut addresses = self.empty();
-            addresses.push(SocketAddr::new(ip, port));
-            return Ok(addresses);
+        host: &str,
+        port: u16,
+        deadline: Instant,
+    ) -> Result<Arc<[SocketAddr]>, Failure> {
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Ok(Arc::new([SocketAddr::new(ip, port)]));
         }
-
-        let key = format!("{host}:{}", port.unwrap_or(0));
+        let key = (host.to_ascii_lowercase(), port);
         let now = Instant::now();
         if let Some((resolved_at, addresses)) = self.lock().get(&key) {
             if now.duration_since(*resolved_at) < DNS_CACHE_TTL {
                 return Ok(addresses.clone());
             }
         }
-        // The system resolver reports "no such host" as a bare I/O error.
-        let addresses = match self.system.resolve(uri, config, timeout) {
-            Err(ureq::Error::Io(_)) => return Err(ureq::Error::HostNotFound),
-            other => other?,
-        };
+        let addresses = lookup(key.0.clone(), port, deadline)?;
         let mut cache = self.lock();
         if cache.len() >= DNS_CACHE_ENTRIES {
             cache.clear();
@@ -81,10 +368,8 @@ impl Resolver for CachingResolver {
         cache.insert(key, (now, addresses.clone()));
         Ok(addresses)
     }
-}
 
-impl CachingResolver {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, ResolvedSocketAddrs)>> {
+    fn lock(&self) -> MutexGuard<'_, DnsCache> {
         // The map is valid even if a holder panicked: every update is one insert.
         self.cache
             .lock()
@@ -92,226 +377,69 @@ impl CachingResolver {
     }
 }
 
-/// Wraps every connection (plain or TLS) in a [`Coalescing`] transport.
-#[derive(Debug)]
-pub(crate) struct CoalescingConnector;
-
-impl<In: Transport> Connector<In> for CoalescingConnector {
-    type Out = Coalescing<In>;
-
-    fn connect(
-        &self,
-        _details: &ConnectionDetails,
-        chained: Option<In>,
-    ) -> Result<Option<Self::Out>, ureq::Error> {
-        Ok(chained.map(|inner| Coalescing {
-            inner,
-            held: Zeroizing::new(Vec::new()),
-        }))
-    }
-}
-
-/// Holds output until input is awaited, then sends it in one write.
-#[derive(Debug)]
-pub(crate) struct Coalescing<T> {
-    inner: T,
-    /// Never grows past its first capacity, so it is never reallocated and
-    /// leaves no unwiped copy behind.
-    held: Zeroizing<Vec<u8>>,
-}
-
-impl<T: Transport> Coalescing<T> {
-    /// Sends `held` through the inner transport, then wipes both copies.
-    fn flush(&mut self, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        let mut sent = 0;
-        while sent < self.held.len() {
-            let output = self.inner.buffers().output();
-            let amount = output.len().min(self.held.len() - sent);
-            output[..amount].copy_from_slice(&self.held[sent..sent + amount]);
-            self.inner.transmit_output(amount, timeout)?;
-            self.inner.buffers().output()[..amount].zeroize();
-            sent += amount;
-        }
-        // Only the used part: the rest of the capacity is still zero, and
-        // wiping all of it on every request would cost more than the request.
-        self.held.as_mut_slice().zeroize();
-        self.held.clear();
-        Ok(())
-    }
-
-    /// Sends `amount` bytes straight from the output buffer, then wipes them.
-    fn transmit_now(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        self.inner.transmit_output(amount, timeout)?;
-        self.inner.buffers().output()[..amount].zeroize();
-        Ok(())
-    }
-}
-
-impl<T: Transport> Transport for Coalescing<T> {
-    fn buffers(&mut self) -> &mut dyn Buffers {
-        self.inner.buffers()
-    }
-
-    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        if self.held.capacity() == 0 {
-            self.held = Zeroizing::new(Vec::with_capacity(COALESCE_LIMIT));
-        }
-        if self.held.len() + amount > self.held.capacity() {
-            // Too big to hold: send what is held, then this, as they come.
-            if !self.held.is_empty() {
-                let mut pending = Zeroizing::new(self.inner.buffers().output()[..amount].to_vec());
-                self.flush(timeout)?;
-                self.inner.buffers().output()[..amount].copy_from_slice(&pending);
-                pending.zeroize();
-            }
-            return self.transmit_now(amount, timeout);
-        }
-        let output = self.inner.buffers().output();
-        self.held.extend_from_slice(&output[..amount]);
-        output[..amount].zeroize();
-        Ok(())
-    }
-
-    fn maybe_await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        self.flush(timeout)?;
-        self.inner.maybe_await_input(timeout)
-    }
-
-    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        self.flush(timeout)?;
-        self.inner.await_input(timeout)
-    }
-
-    fn is_open(&mut self) -> bool {
-        self.inner.is_open()
-    }
-
-    fn is_tls(&self) -> bool {
-        self.inner.is_tls()
+/// The system resolver on a thread of its own, since it has no timeout.
+fn lookup(host: String, port: u16, deadline: Instant) -> Result<Arc<[SocketAddr]>, Failure> {
+    let (sender, receiver) = mpsc::sync_channel(1);
+    let resolve = move || {
+        let found: Option<Arc<[SocketAddr]>> = (host.as_str(), port)
+            .to_socket_addrs()
+            .ok()
+            .map(Iterator::collect)
+            .filter(|addresses: &Arc<[SocketAddr]>| !addresses.is_empty());
+        let _ = sender.send(found);
+    };
+    thread::Builder::new()
+        .name("ovok-dns".into())
+        .spawn(resolve)
+        .map_err(Failure::Io)?;
+    let left = deadline.saturating_duration_since(Instant::now());
+    match receiver.recv_timeout(left) {
+        Ok(Some(addresses)) => Ok(addresses),
+        Ok(None) => Err(Failure::HostNotFound),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(Failure::Io(io::ErrorKind::TimedOut.into())),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(Failure::HostNotFound),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ureq::unversioned::transport::LazyBuffers;
 
-    /// A transport that records each write instead of sending it.
-    #[derive(Debug)]
-    struct Recorder {
-        buffers: LazyBuffers,
-        writes: Vec<Vec<u8>>,
-    }
-
-    impl Transport for Recorder {
-        fn buffers(&mut self) -> &mut dyn Buffers {
-            &mut self.buffers
-        }
-        fn transmit_output(&mut self, amount: usize, _: NextTimeout) -> Result<(), ureq::Error> {
-            let output = self.buffers.output();
-            self.writes.push(output[..amount].to_vec());
-            Ok(())
-        }
-        fn await_input(&mut self, _: NextTimeout) -> Result<bool, ureq::Error> {
-            Ok(false)
-        }
-        fn is_open(&mut self) -> bool {
-            true
-        }
-    }
-
-    fn timeout() -> NextTimeout {
-        NextTimeout {
-            after: std::time::Duration::from_secs(1).into(),
-            reason: ureq::Timeout::Global,
-            per_read: None,
-            per_write: None,
-        }
-    }
-
-    fn coalescing(output_size: usize) -> Coalescing<Recorder> {
-        let recorder = Recorder {
-            buffers: LazyBuffers::new(1024, output_size),
-            writes: Vec::new(),
-        };
-        Coalescing {
-            inner: recorder,
-            held: Zeroizing::new(Vec::new()),
-        }
-    }
-
-    fn write(transport: &mut Coalescing<Recorder>, bytes: &[u8]) {
-        transport.buffers().output()[..bytes.len()].copy_from_slice(bytes);
-        transport.transmit_output(bytes.len(), timeout()).unwrap();
-    }
-
-    #[test]
-    fn head_and_body_leave_in_one_write_when_the_response_is_awaited() {
-        let mut transport = coalescing(4096);
-        write(&mut transport, b"POST /v2/auth/login HTTP/1.1\r\n\r\n");
-        write(&mut transport, br#"{"password":"hunter22"}"#);
-        assert!(
-            transport.inner.writes.is_empty(),
-            "nothing is sent before the response is awaited"
-        );
-        assert!(
-            transport.buffers().output().iter().all(|b| *b == 0),
-            "held bytes are wiped from ureq's buffer"
-        );
-
-        transport.await_input(timeout()).unwrap();
-        let expected = b"POST /v2/auth/login HTTP/1.1\r\n\r\n{\"password\":\"hunter22\"}";
-        assert_eq!(transport.inner.writes, vec![expected.to_vec()]);
-        assert!(transport.held.is_empty());
-        assert!(
-            transport.buffers().output().iter().all(|b| *b == 0),
-            "sent bytes are wiped"
-        );
-    }
-
-    #[test]
-    fn a_request_larger_than_the_hold_limit_still_arrives_whole_and_in_order() {
-        let mut transport = coalescing(COALESCE_LIMIT + 100);
-        let head = b"HEAD".repeat(10);
-        let big = vec![7u8; COALESCE_LIMIT];
-        write(&mut transport, &head);
-        write(&mut transport, &big);
-        write(&mut transport, b"tail");
-        transport.maybe_await_input(timeout()).unwrap();
-        let sent: Vec<u8> = transport.inner.writes.concat();
-        assert_eq!(sent, [head.as_slice(), big.as_slice(), b"tail"].concat());
-        assert_eq!(
-            transport.held.capacity(),
-            COALESCE_LIMIT,
-            "the hold buffer never grew"
-        );
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_secs(5)
     }
 
     #[test]
     fn ip_literals_resolve_without_a_lookup_and_names_are_cached() {
         let resolver = CachingResolver::default();
-        let config = ureq::config::Config::builder().build();
-        for (url, expected) in [
-            ("http://127.0.0.1:8080/x", "127.0.0.1:8080"),
-            ("https://[::1]/x", "[::1]:443"),
-            ("http://10.1.2.3/x", "10.1.2.3:80"),
+        for (host, port, expected) in [
+            ("127.0.0.1", 8080, "127.0.0.1:8080"),
+            ("::1", 443, "[::1]:443"),
+            ("10.1.2.3", 80, "10.1.2.3:80"),
         ] {
-            let uri: Uri = url.parse().unwrap();
-            let addresses = resolver.resolve(&uri, &config, timeout()).unwrap();
-            assert_eq!(
-                addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
-                [expected]
-            );
+            let addresses = resolver.resolve(host, port, soon()).unwrap();
+            let shown: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
+            assert_eq!(shown, [expected]);
         }
         assert!(resolver.lock().is_empty(), "literals are not cached");
 
-        let uri: Uri = "http://localhost:8080/x".parse().unwrap();
-        let first = resolver.resolve(&uri, &config, timeout()).unwrap();
-        assert!(resolver.lock().contains_key("localhost:8080"));
-        let second = resolver.resolve(&uri, &config, timeout()).unwrap();
-        assert_eq!(
-            first.iter().collect::<Vec<_>>(),
-            second.iter().collect::<Vec<_>>()
+        let first = resolver.resolve("LocalHost", 8080, soon()).unwrap();
+        assert!(resolver
+            .lock()
+            .contains_key(&("localhost".to_string(), 8080)));
+        let second = resolver.resolve("localhost", 8080, soon()).unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &second),
+            "the second answer is the cached one"
         );
+    }
+
+    #[test]
+    fn an_unknown_name_is_host_not_found() {
+        let resolver = CachingResolver::default();
+        let failure = resolver
+            .resolve("no-such-host.invalid", 443, soon())
+            .unwrap_err();
+        assert!(matches!(failure, Failure::HostNotFound), "{failure:?}");
     }
 }

@@ -1,7 +1,7 @@
 //! Logging in through a real HTTP proxy: tinyproxy from Debian's packages,
 //! started by `scripts/start-tinyproxy.sh` (which installs it when missing).
 //!
-//! ureq sends every proxied request through a CONNECT tunnel, http targets
+//! Every proxied request goes through a CONNECT tunnel, http targets
 //! included, so tinyproxy's log has one `CONNECT 127.0.0.1:PORT` line per
 //! tunnel: that is how these tests prove a request went through the proxy
 //! (and, with `set_proxy_from_env(false)` or `NO_PROXY`, that it did not).
@@ -321,7 +321,7 @@ fn a_proxy_that_refuses_the_connect_is_a_connection_error() {
     );
     assert_eq!(
         outcome.error_message.as_deref(),
-        Some("the proxy refused the CONNECT request")
+        Some("the proxy refused the CONNECT request (HTTP 403)")
     );
     assert_eq!(emulator.connections_accepted(), 0);
 }
@@ -345,9 +345,13 @@ fn proxy_credentials_are_sent_and_never_shown() {
     );
     assert_eq!(emulator.requests_served(), 1);
 
-    for url in [
-        format!("http://{PROXY_USER}:wrong-{PROXY_PASSWORD}@{addr}"),
-        format!("http://{addr}"),
+    // tinyproxy answers 407 without credentials and 401 for wrong ones.
+    for (url, code) in [
+        (
+            format!("http://{PROXY_USER}:wrong-{PROXY_PASSWORD}@{addr}"),
+            401,
+        ),
+        (format!("http://{addr}"), 407),
     ] {
         let outcome = proxied_client(&url, None).login(emulator.url(), DEMO_PASSWORD);
         assert_eq!(
@@ -356,8 +360,10 @@ fn proxy_credentials_are_sent_and_never_shown() {
             "{outcome:?}"
         );
         assert_eq!(
-            outcome.error_message.as_deref(),
-            Some("the proxy refused the CONNECT request")
+            outcome.error_message,
+            Some(format!(
+                "the proxy refused the CONNECT request (HTTP {code})"
+            ))
         );
         assert_no_proxy_password(outcome.error_message.as_deref());
     }

@@ -6,8 +6,9 @@
 //!   (127.0.0.0/8, `localhost`, `[::1]`);
 //! - no `?` or `#` anywhere, no `@` in the authority, only visible ASCII;
 //! - parsing the normalised form again gives the same base URL (round trip);
-//! - `http::Uri`, which ureq parses the URL with, sees the same scheme, host
-//!   and port: the host that was checked is the host that gets connected to.
+//! - a standard URL parser (`http::Uri`) sees the scheme, host and port that
+//!   `BaseUrl::origin` connects to: the host that was checked is the host
+//!   that gets connected to.
 //!
 //! A refused one is `InvalidArgument` with a message starting "base_url ".
 #![no_main]
@@ -58,23 +59,33 @@ fuzz_target!(|data: &[u8]| {
         "{normalised}"
     );
 
-    // The URL parser behind ureq sees the same origin.
+    // A standard URL parser sees the origin that ovok connects to.
     let uri: http::Uri = login
         .parse()
         .unwrap_or_else(|error| panic!("accepted {login:?}, but http::Uri refuses it: {error}"));
+    let origin = base.origin();
     assert_eq!(uri.scheme_str(), Some(scheme), "{login}");
+    assert_eq!(origin.https, scheme == "https", "{login}");
     let uri_host = uri
         .host()
         .unwrap_or_else(|| panic!("http::Uri finds no host in {login}"));
     assert!(
         uri_host.eq_ignore_ascii_case(host),
-        "{login}: checked {host:?}, ureq sees {uri_host:?}"
+        "{login}: checked {host:?}, http::Uri sees {uri_host:?}"
+    );
+    let bare = uri_host.trim_start_matches('[').trim_end_matches(']');
+    assert!(
+        origin.host.eq_ignore_ascii_case(bare),
+        "{login}: connects to {:?}, http::Uri sees {uri_host:?}",
+        origin.host
     );
     assert_eq!(
         uri.port_u16(),
         port.map(|p| p.parse::<u16>().expect("a valid port")),
         "{login}"
     );
+    let default_port = if origin.https { 443 } else { 80 };
+    assert_eq!(origin.port, uri.port_u16().unwrap_or(default_port), "{login}");
     assert_eq!(uri.query(), None, "{login}");
 });
 

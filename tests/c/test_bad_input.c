@@ -275,17 +275,14 @@ static void test_calls(void) {
        "contains"},
       {"refresh base_url with a query", REFRESH, NO_CLIENT, REFUSED "/?t=1", NULL, NULL, NULL, T,
        INVALID, 0, "has a query"},
-      /* Visible ASCII that the URL parser behind ureq (http::Uri) refuses:
-       * the base URL rules must refuse it too, as a bad argument, rather than
-       * let the request fail later as a "connection" error. Found by
+      /* Visible ASCII that RFC 3986 does not allow in a path: refused as a
+       * bad argument, never sent in a request line. Found by
        * fuzz/fuzz_targets/base_url.rs. */
       {"base_url with a backtick in the path", LOGIN, NO_CLIENT, REFUSED "/`x", E, P, C, NULL,
        INVALID, 0, "base_url"},
       {"base_url with angle brackets in the path", REFRESH, NO_CLIENT, REFUSED "/<a>", NULL, NULL,
        NULL, T, INVALID, 0, "base_url"},
-      /* Base URLs that pass the rules but lead nowhere. A DNS failure comes
-       * through as an I/O error from the resolver (glibc: "failed to lookup
-       * address information"), not as ureq's HostNotFound. */
+      /* Base URLs that pass the rules but lead nowhere. */
       {"base_url unresolvable host", LOGIN, NO_CLIENT, "https://no-such-host.invalid", E, P, C,
        NULL, CONNECTION, 0, "resolve|lookup|not known"},
       {"base_url valid IPv6 loopback, refused", LOGIN, NO_CLIENT, "http://[::1]:1", E, P, C, NULL,

@@ -826,12 +826,10 @@ pub fn login_matrix() -> Vec<Case> {
                     conn.reset();
                 }
             }),
-            // ureq 3 folds ECONNRESET while reading a body into "the peer
-            // closed" and then reports the unfinished body as UnexpectedEof, so
-            // the library cannot tell this RST from a FIN. CONNECTION is the
-            // right status either way (the transfer was cut; waiting for the
-            // timeout would be wrong), and it must be reported at once.
-            (Connection, 200, "the server closed the connection early"),
+            // CONNECTION, reported at once: the transfer was cut, and
+            // waiting for the timeout would be wrong. The RST is told apart
+            // from a FIN (the next row).
+            (Connection, 200, "the connection was reset"),
             Fast,
         ),
         Case::login(

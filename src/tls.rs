@@ -1,5 +1,7 @@
-//! The TLS crypto provider: ring, trimmed to what logging in to a web API
-//! needs. What is left out is left out of the binary too (about 180 KB):
+//! TLS settings: which certificates are trusted, and the crypto provider.
+//!
+//! The provider is ring, trimmed to what logging in to a web API needs.
+//! What is left out is left out of the binary too (about 180 KB):
 //!
 //! - ChaCha20-Poly1305: every TLS 1.3 server must offer AES-128-GCM, and
 //!   every TLS 1.2 server with an ECDHE suite offers AES-GCM;
@@ -11,14 +13,58 @@
 
 use std::sync::Arc;
 
+use rustls::client::ClientConfig;
 use rustls::crypto::ring::{cipher_suite, kx_group};
 use rustls::crypto::{
     CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom, WebPkiSupportedAlgorithms,
 };
 use rustls::pki_types::PrivateKeyDer;
 use rustls::sign::SigningKey;
+use rustls::RootCertStore;
 use rustls::SignatureScheme;
 use webpki::ring as alg;
+
+use crate::config::Trust;
+use crate::error::Error;
+use crate::status::OvokStatus;
+
+/// The rustls configuration for a client that trusts what `trust` says;
+/// `added` holds the DER certificates for [`Trust::AddedCertificates`].
+pub(crate) fn client_config(trust: Trust, added: &[Vec<u8>]) -> Result<Arc<ClientConfig>, Error> {
+    let provider = provider();
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .map_err(|error| Error::new(OvokStatus::Tls, format!("TLS setup failed: {error}")))?;
+    let builder = match trust {
+        Trust::BundledRoots => builder.with_root_certificates(RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        }),
+        Trust::AddedCertificates => {
+            let mut roots = RootCertStore::empty();
+            roots.add_parsable_certificates(added.iter().map(|der| der.clone().into()));
+            builder.with_root_certificates(roots)
+        }
+        #[cfg(feature = "platform-verifier")]
+        Trust::Platform => {
+            let verifier = rustls_platform_verifier::Verifier::new(provider).map_err(|error| {
+                Error::new(
+                    OvokStatus::Tls,
+                    format!("the platform's certificate store is unusable: {error}"),
+                )
+            })?;
+            builder
+                .dangerous() // Not dangerous: the platform verifies.
+                .with_custom_certificate_verifier(Arc::new(verifier))
+        }
+        #[cfg(not(feature = "platform-verifier"))]
+        Trust::Platform => {
+            return Err(Error::invalid_argument(
+                "platform trust needs the platform-verifier cargo feature",
+            ))
+        }
+    };
+    Ok(Arc::new(builder.with_no_client_auth()))
+}
 
 /// The provider every client uses, in its order of preference.
 pub fn provider() -> Arc<CryptoProvider> {
