@@ -49,10 +49,14 @@ test: deps lint rust-test c-test sanitizers python-test budgets
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p ovok --all-targets --features bundled-roots,tls12 -- -D warnings
 
+# The optional features (bundled Mozilla roots, TLS 1.2) get the tests that
+# they change: the TLS settings and the trust options.
 rust-test:
 	$(CARGO) test --workspace
 	$(CARGO) test -p ovok --features test-hooks --test panic_boundary
+	$(CARGO) test -p ovok --features bundled-roots,tls12 --lib --test client_ffi --test login_tls
 
 TEST_LOGIN_C := $(CFLAGS) -DOVOK_EXPECTED_VERSION='"$(VERSION)"' tests/c/test_login.c
 

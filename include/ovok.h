@@ -101,9 +101,10 @@ typedef struct OvokClient OvokClient;
  * `ovok_client_builder_set_user_agent_suffix`, `ovok_client_builder_last_error`,
  * `ovok_client_build`, `ovok_client_builder_free`.
  *
- * Defaults: 10 s connect timeout, 30 s total timeout, the bundled Mozilla
- * roots, the proxy from `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` (honouring
- * `NO_PROXY`), User-Agent `ovok/<version>`.
+ * Defaults: 10 s connect timeout, 30 s total timeout, the operating
+ * system's trusted certificates, TLS 1.3, the proxy from
+ * `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` (honouring `NO_PROXY`), User-Agent
+ * `ovok/<version>`.
  *
  * A builder is not thread-safe: use it from one thread at a time. Each
  * setter returns `OVOK_STATUS_OK` or `OVOK_STATUS_INVALID_ARGUMENT` (a NULL
@@ -206,8 +207,8 @@ const char *ovok_version(void);
  * caller owns the result and must free it with `ovok_result_free`.
  *
  * Uses the default settings (see `OvokClientBuilder`): at most 10 s to
- * connect and 30 s in total, the bundled Mozilla roots, the proxy from the
- * environment. Redirects are never followed. Connections are pooled and
+ * connect and 30 s in total, the operating system's trusted certificates,
+ * the proxy from the environment. Redirects are never followed. Connections are pooled and
  * reused across calls. Safe to call from many threads at once.
  *
  * # Safety
@@ -315,9 +316,16 @@ enum OvokStatus ovok_client_builder_set_total_timeout_ms(struct OvokClientBuilde
                                                          uint32_t milliseconds);
 
 /**
- * `true`: trust the operating system's certificate store and verifier
- * (rustls-platform-verifier) instead of the bundled Mozilla roots.
- * Default `false`. Cannot be combined with added CA certificates.
+ * `true` (the default): trust the operating system's certificates. On
+ * Apple platforms, Android and Windows the system verifies them; elsewhere
+ * they are read from `SSL_CERT_FILE` or the system's CA bundle
+ * (`/etc/ssl/certs/ca-certificates.crt` and the like) on the first https
+ * call. Setting `true` explicitly and adding CA certificates is refused at
+ * build time as contradictory.
+ *
+ * `false`: trust the Mozilla roots bundled in the library instead; only
+ * builds with the `bundled-roots` cargo feature have them, others refuse
+ * this with `OVOK_STATUS_INVALID_ARGUMENT`.
  *
  * # Safety
  * `builder` is NULL or a live builder, used by no other thread.
@@ -327,7 +335,7 @@ enum OvokStatus ovok_client_builder_set_platform_trust(struct OvokClientBuilder 
 
 /**
  * Trusts the CA certificates in a PEM file. Once any CA is added, only the
- * added CAs are trusted (like curl's `--cacert`), not the bundled roots.
+ * added CAs are trusted (like curl's `--cacert`), not the system's.
  * The file is read now; an unreadable file, or one with no usable
  * certificate, is refused with a message naming the file and the problem.
  *

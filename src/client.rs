@@ -15,7 +15,6 @@ use crate::proxy::Proxy;
 use crate::request::{self, Credentials};
 use crate::response::{self, Tokens, MAX_BODY_LEN};
 use crate::status::OvokStatus;
-use crate::tls;
 use crate::transport::{Connector, Failure};
 
 /// Test builds only: logging in with this email panics inside the core,
@@ -45,7 +44,6 @@ impl Client {
     /// Builds a client; fails when the configuration is contradictory.
     pub fn new(config: &ClientConfig) -> Result<Client, Error> {
         config.validate()?;
-        let tls = tls::client_config(config.trust(), &config.ca_certificates)?;
         let proxy = match &config.proxy {
             ProxyChoice::FromEnvironment => Proxy::from_environment(),
             ProxyChoice::Direct => None,
@@ -54,7 +52,12 @@ impl Client {
             })?),
         };
         Ok(Client {
-            connector: Arc::new(Connector::new(tls, proxy, config.connect_timeout)),
+            connector: Arc::new(Connector::new(
+                config.trust(),
+                config.ca_certificates.clone(),
+                proxy,
+                config.connect_timeout,
+            )),
             user_agent: config.user_agent.clone(),
             timeouts: config.timeouts(),
         })
@@ -195,7 +198,8 @@ impl Client {
                 OvokStatus::Connection,
                 "the proxy's answer to CONNECT is not HTTP".into(),
             ),
-            Failure::Tls(problem) => (OvokStatus::Tls, format!("TLS failed: {problem}")),
+            Failure::TrustStore(problem) => (OvokStatus::Tls, problem),
+            Failure::Tls(problem) => (OvokStatus::Tls, tls_message(&problem)),
             Failure::Io(error) => io_failure(&error),
             Failure::Malformed(problem) => (
                 OvokStatus::Connection,
@@ -208,6 +212,25 @@ impl Client {
             Failure::BodyTooLarge => return too_large(),
         };
         Error::new(status, response::sanitize_message(&message, secrets))
+    }
+}
+
+/// `TLS failed: ...`, with the likely fix when the server is too old.
+fn tls_message(problem: &rustls::Error) -> String {
+    use rustls::{AlertDescription, Error, PeerIncompatible};
+    let too_old = matches!(
+        problem,
+        Error::AlertReceived(AlertDescription::ProtocolVersion)
+            | Error::PeerIncompatible(PeerIncompatible::SupportedVersionsExtensionRequired)
+            | Error::PeerIncompatible(PeerIncompatible::ServerDoesNotSupportTls12Or13)
+    );
+    if too_old && !cfg!(feature = "tls12") {
+        format!(
+            "TLS failed: {problem}; the server does not speak TLS 1.3, the only version \
+             this build speaks (the tls12 cargo feature adds TLS 1.2)"
+        )
+    } else {
+        format!("TLS failed: {problem}")
     }
 }
 

@@ -25,10 +25,12 @@ pub const MAX_CA_PEM_LEN: usize = 4 * 1024 * 1024;
 /// Which certificates a client trusts for https.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trust {
-    /// The Mozilla root certificates bundled in the library: the same on every platform.
-    BundledRoots,
-    /// The operating system's trust store and verifier (rustls-platform-verifier).
+    /// The operating system's: its verifier on Apple platforms, Android and
+    /// Windows (rustls-platform-verifier), its CA file elsewhere. The default.
     Platform,
+    /// The Mozilla root certificates bundled in the library (cargo feature
+    /// `bundled-roots`): the same on every system.
+    BundledRoots,
     /// Only the CA certificates the caller added.
     AddedCertificates,
 }
@@ -49,7 +51,8 @@ pub(crate) enum ProxyChoice {
 pub struct ClientConfig {
     pub(crate) connect_timeout: Duration,
     pub(crate) total_timeout: Duration,
-    pub(crate) use_platform_trust: bool,
+    /// `None` until set: the platform's store, which added CAs replace.
+    pub(crate) platform_trust: Option<bool>,
     pub(crate) ca_certificates: Vec<Vec<u8>>,
     pub(crate) proxy: ProxyChoice,
     pub(crate) user_agent: String,
@@ -60,7 +63,7 @@ impl Default for ClientConfig {
         ClientConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             total_timeout: DEFAULT_TOTAL_TIMEOUT,
-            use_platform_trust: false,
+            platform_trust: None,
             ca_certificates: Vec::new(),
             proxy: ProxyChoice::FromEnvironment,
             user_agent: USER_AGENT.to_string(),
@@ -99,9 +102,17 @@ impl ClientConfig {
         Ok(())
     }
 
-    /// Trusts the operating system's store instead of the bundled roots.
-    pub fn set_platform_trust(&mut self, use_platform: bool) {
-        self.use_platform_trust = use_platform;
+    /// `true` (the default) trusts the operating system's store; `false`
+    /// the bundled Mozilla roots, in builds with the `bundled-roots` feature.
+    pub fn set_platform_trust(&mut self, use_platform: bool) -> Result<(), Error> {
+        if !use_platform && !cfg!(feature = "bundled-roots") {
+            return Err(Error::invalid_argument(
+                "this build of ovok has no bundled roots (cargo feature bundled-roots); \
+                 it trusts the operating system's store or added CAs",
+            ));
+        }
+        self.platform_trust = Some(use_platform);
+        Ok(())
     }
 
     /// Adds the CA certificates in a PEM buffer; returns how many it held.
@@ -211,10 +222,10 @@ impl ClientConfig {
     pub fn trust(&self) -> Trust {
         if !self.ca_certificates.is_empty() {
             Trust::AddedCertificates
-        } else if self.use_platform_trust {
-            Trust::Platform
-        } else {
+        } else if self.platform_trust == Some(false) {
             Trust::BundledRoots
+        } else {
+            Trust::Platform
         }
     }
 
@@ -225,14 +236,9 @@ impl ClientConfig {
 
     /// Checks combinations that no single setter can see.
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        if self.use_platform_trust && !self.ca_certificates.is_empty() {
+        if self.platform_trust == Some(true) && !self.ca_certificates.is_empty() {
             return Err(Error::invalid_argument(
                 "the platform trust store and added CA certificates cannot be combined; choose one",
-            ));
-        }
-        if self.use_platform_trust && !cfg!(feature = "platform-verifier") {
-            return Err(Error::invalid_argument(
-                "this build of ovok has no platform verifier (cargo feature platform-verifier)",
             ));
         }
         Ok(())
@@ -261,7 +267,7 @@ mod tests {
             config.timeouts(),
             (Duration::from_secs(10), Duration::from_secs(30))
         );
-        assert_eq!(config.trust(), Trust::BundledRoots);
+        assert_eq!(config.trust(), Trust::Platform);
         assert!(config.proxy == ProxyChoice::FromEnvironment);
         assert_eq!(
             config.user_agent,
@@ -314,7 +320,7 @@ mod tests {
         );
         assert_eq!(
             config.trust(),
-            Trust::BundledRoots,
+            Trust::Platform,
             "failed adds change nothing"
         );
     }
@@ -357,15 +363,31 @@ mod tests {
     }
 
     #[test]
-    fn platform_trust_and_added_cas_do_not_mix() {
+    fn added_cas_replace_the_default_platform_store_but_do_not_mix_with_an_explicit_one() {
         let mut config = ClientConfig::default();
-        config.set_platform_trust(true);
-        assert_eq!(config.trust(), Trust::Platform);
         config.ca_certificates.push(vec![1]);
+        assert_eq!(config.trust(), Trust::AddedCertificates);
+        assert!(config.validate().is_ok());
+
+        config.set_platform_trust(true).unwrap();
+        assert_eq!(config.trust(), Trust::AddedCertificates);
         assert!(config
             .validate()
             .unwrap_err()
             .message
             .contains("cannot be combined"));
+    }
+}
+
+#[cfg(all(test, not(feature = "bundled-roots")))]
+mod without_bundled_roots {
+    use super::*;
+
+    #[test]
+    fn asking_for_bundled_roots_names_the_cargo_feature() {
+        let mut config = ClientConfig::default();
+        let error = config.set_platform_trust(false).unwrap_err();
+        assert!(error.message.contains("bundled-roots"), "{}", error.message);
+        assert_eq!(config.trust(), Trust::Platform, "the setting is unchanged");
     }
 }

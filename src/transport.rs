@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -13,7 +12,9 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
 use crate::base_url::Origin;
+use crate::config::Trust;
 use crate::proxy::Proxy;
+use crate::tls;
 
 /// How long a resolved name is reused: curl's default DNS cache timeout.
 const DNS_CACHE_TTL: Duration = Duration::from_secs(60);
@@ -36,6 +37,8 @@ pub(crate) enum Failure {
     /// The total timeout ran out.
     TotalTimeout,
     HostNotFound,
+    /// The trusted certificates could not be loaded; says why.
+    TrustStore(String),
     /// The proxy answered CONNECT with this status.
     ProxyRefused(u16),
     /// The proxy's answer to CONNECT was not HTTP.
@@ -116,7 +119,11 @@ impl Write for Stream {
 /// idle ones for reuse.
 #[derive(Debug)]
 pub(crate) struct Connector {
-    tls: Arc<ClientConfig>,
+    trust: Trust,
+    added_cas: Vec<Vec<u8>>,
+    /// Built on the first https connection: a client that only ever talks
+    /// to loopback http needs no CA store.
+    tls: OnceLock<Arc<ClientConfig>>,
     proxy: Option<Proxy>,
     connect_timeout: Duration,
     resolver: CachingResolver,
@@ -132,12 +139,15 @@ struct Idle {
 
 impl Connector {
     pub(crate) fn new(
-        tls: Arc<ClientConfig>,
+        trust: Trust,
+        added_cas: Vec<Vec<u8>>,
         proxy: Option<Proxy>,
         connect_timeout: Duration,
     ) -> Connector {
         Connector {
-            tls,
+            trust,
+            added_cas,
+            tls: OnceLock::new(),
             proxy,
             connect_timeout,
             resolver: CachingResolver::default(),
@@ -185,6 +195,17 @@ impl Connector {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The TLS configuration, built once. A failure is not kept: the next
+    /// call tries again (a CA file may have been installed meanwhile).
+    fn tls_config(&self) -> Result<Arc<ClientConfig>, Failure> {
+        if let Some(config) = self.tls.get() {
+            return Ok(config.clone());
+        }
+        let config =
+            tls::client_config(self.trust, &self.added_cas).map_err(Failure::TrustStore)?;
+        Ok(self.tls.get_or_init(|| config).clone())
+    }
+
     fn connect(&self, origin: &Origin, total_deadline: Instant) -> Result<Stream, Failure> {
         let connect_deadline = Instant::now() + self.connect_timeout;
         let (deadline, timeout) = if connect_deadline <= total_deadline {
@@ -215,7 +236,7 @@ impl Connector {
         }
         let name = ServerName::try_from(origin.host.clone())
             .map_err(|_| Failure::Malformed("the host is not a valid TLS server name".into()))?;
-        let tls = ClientConnection::new(self.tls.clone(), name).map_err(Failure::Tls)?;
+        let tls = ClientConnection::new(self.tls_config()?, name).map_err(Failure::Tls)?;
         let mut stream = StreamOwned::new(tls, tcp);
         handshake(&mut stream, deadline).map_err(timed_out)?;
         Ok(Stream::Tls(Box::new(stream)))
@@ -324,12 +345,19 @@ fn handshake(
 
 /// An I/O error, or the TLS error that rustls wrapped in one.
 pub(crate) fn io_failure(error: io::Error) -> Failure {
-    match error
+    if !error
         .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|inner| inner.is::<rustls::Error>())
     {
-        Some(tls) => Failure::Tls(tls.clone()),
-        None => Failure::Io(error),
+        return Failure::Io(error);
+    }
+    match error
+        .into_inner()
+        .map(|inner| inner.downcast::<rustls::Error>())
+    {
+        Some(Ok(tls)) => Failure::Tls(*tls),
+        // Not reached: the inner error was checked to be a rustls::Error.
+        _ => Failure::Io(io::ErrorKind::InvalidData.into()),
     }
 }
 
@@ -378,26 +406,40 @@ impl CachingResolver {
 }
 
 /// The system resolver on a thread of its own, since it has no timeout.
+/// A lookup that outlives the deadline finishes on its own and is dropped.
 fn lookup(host: String, port: u16, deadline: Instant) -> Result<Arc<[SocketAddr]>, Failure> {
-    let (sender, receiver) = mpsc::sync_channel(1);
+    type Answer = Mutex<Option<Option<Arc<[SocketAddr]>>>>;
+    let answer: Arc<(Answer, Condvar)> = Arc::default();
+    let resolver_side = answer.clone();
     let resolve = move || {
         let found: Option<Arc<[SocketAddr]>> = (host.as_str(), port)
             .to_socket_addrs()
             .ok()
             .map(Iterator::collect)
             .filter(|addresses: &Arc<[SocketAddr]>| !addresses.is_empty());
-        let _ = sender.send(found);
+        let (slot, ready) = &*resolver_side;
+        *slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(found);
+        ready.notify_one();
     };
     thread::Builder::new()
         .name("ovok-dns".into())
         .spawn(resolve)
         .map_err(Failure::Io)?;
-    let left = deadline.saturating_duration_since(Instant::now());
-    match receiver.recv_timeout(left) {
-        Ok(Some(addresses)) => Ok(addresses),
-        Ok(None) => Err(Failure::HostNotFound),
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(Failure::Io(io::ErrorKind::TimedOut.into())),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Err(Failure::HostNotFound),
+
+    let (slot, ready) = &*answer;
+    let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    loop {
+        if let Some(found) = slot.take() {
+            return found.ok_or(Failure::HostNotFound);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Failure::Io(io::ErrorKind::TimedOut.into()));
+        }
+        slot = ready
+            .wait_timeout(slot, left)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .0;
     }
 }
 

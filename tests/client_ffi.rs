@@ -262,6 +262,23 @@ fn p384_certificates_are_verified_and_ed25519_ones_refused() {
 }
 
 #[test]
+fn bundled_roots_are_refused_by_a_build_without_them() {
+    let builder = Builder::new();
+    let status = unsafe { ovok_client_builder_set_platform_trust(builder.0, false) };
+    if cfg!(feature = "bundled-roots") {
+        assert_eq!(status, OvokStatus::Ok);
+        return;
+    }
+    assert_eq!(status, OvokStatus::InvalidArgument);
+    let message = builder.last_error().unwrap();
+    assert!(message.contains("cargo feature bundled-roots"), "{message}");
+    assert!(
+        builder.build().is_ok(),
+        "the refused setting changed nothing"
+    );
+}
+
+#[test]
 fn platform_trust_does_not_trust_a_private_ca_and_does_not_mix_with_added_cas() {
     let ca = TestCa::new("ovok test CA");
     let emulator = tls_emulator(ca.server_identity(&["localhost", "127.0.0.1"]));

@@ -1,7 +1,11 @@
-//! `ovok_login` over https against the emulator with a certificate that the
-//! bundled Mozilla roots do not trust.
+//! `ovok_login` over https against servers it must refuse: a certificate
+//! that the system does not trust, and a server without TLS 1.3.
 
 mod common;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::thread;
 
 use common::login;
 use ovok::OvokStatus;
@@ -38,4 +42,67 @@ fn an_untrusted_certificate_is_a_tls_error_and_sends_nothing() {
         0,
         "the password must not reach an untrusted server"
     );
+}
+
+/// A server that speaks only TLS 1.2, with a certificate the client trusts.
+/// Returns its https URL.
+fn tls12_only_server(ca: &common::pki::TestCa) -> String {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let identity = ca.server_identity(&["localhost", "127.0.0.1"]);
+    let certs = CertificateDer::pem_slice_iter(&identity.cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(&identity.key_pem).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let config = Arc::new(config);
+    thread::spawn(move || {
+        if let Ok((mut tcp, _)) = listener.accept() {
+            let mut server = rustls::ServerConnection::new(config).unwrap();
+            while server.is_handshaking() {
+                if server.complete_io(&mut tcp).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    url
+}
+
+#[test]
+fn a_server_without_tls_1_3_is_a_tls_error_that_names_the_cause() {
+    let ca = common::pki::TestCa::new("ovok test CA");
+    let url = tls12_only_server(&ca);
+    let builder = common::Builder::new();
+    let pem = ca.pem();
+    // SAFETY: a live builder and a live buffer of that length.
+    let added =
+        unsafe { ovok::ffi::ovok_client_builder_add_ca_pem(builder.0, pem.as_ptr(), pem.len()) };
+    assert_eq!(added, OvokStatus::Ok);
+    let outcome = builder.build().unwrap().login(&url, DEMO_PASSWORD);
+    if cfg!(feature = "tls12") {
+        // The handshake succeeds; the server then hangs up without answering.
+        assert_eq!(outcome.status, OvokStatus::Connection, "{outcome:?}");
+        return;
+    }
+    assert_eq!(
+        (outcome.status, outcome.http_status),
+        (OvokStatus::Tls, 0),
+        "{outcome:?}"
+    );
+    let message = outcome.error_message.unwrap();
+    assert!(
+        message.contains("ProtocolVersion") && message.contains("does not speak TLS 1.3"),
+        "{message}"
+    );
+    assert!(message.contains("tls12 cargo feature"), "{message}");
 }

@@ -25,9 +25,10 @@ use crate::status::OvokStatus;
 /// `ovok_client_builder_set_user_agent_suffix`, `ovok_client_builder_last_error`,
 /// `ovok_client_build`, `ovok_client_builder_free`.
 ///
-/// Defaults: 10 s connect timeout, 30 s total timeout, the bundled Mozilla
-/// roots, the proxy from `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` (honouring
-/// `NO_PROXY`), User-Agent `ovok/<version>`.
+/// Defaults: 10 s connect timeout, 30 s total timeout, the operating
+/// system's trusted certificates, TLS 1.3, the proxy from
+/// `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` (honouring `NO_PROXY`), User-Agent
+/// `ovok/<version>`.
 ///
 /// A builder is not thread-safe: use it from one thread at a time. Each
 /// setter returns `OVOK_STATUS_OK` or `OVOK_STATUS_INVALID_ARGUMENT` (a NULL
@@ -147,9 +148,16 @@ pub unsafe extern "C" fn ovok_client_builder_set_total_timeout_ms(
     unsafe { configure(builder, |config| config.set_total_timeout(timeout)) }
 }
 
-/// `true`: trust the operating system's certificate store and verifier
-/// (rustls-platform-verifier) instead of the bundled Mozilla roots.
-/// Default `false`. Cannot be combined with added CA certificates.
+/// `true` (the default): trust the operating system's certificates. On
+/// Apple platforms, Android and Windows the system verifies them; elsewhere
+/// they are read from `SSL_CERT_FILE` or the system's CA bundle
+/// (`/etc/ssl/certs/ca-certificates.crt` and the like) on the first https
+/// call. Setting `true` explicitly and adding CA certificates is refused at
+/// build time as contradictory.
+///
+/// `false`: trust the Mozilla roots bundled in the library instead; only
+/// builds with the `bundled-roots` cargo feature have them, others refuse
+/// this with `OVOK_STATUS_INVALID_ARGUMENT`.
 ///
 /// # Safety
 /// `builder` is NULL or a live builder, used by no other thread.
@@ -159,16 +167,11 @@ pub unsafe extern "C" fn ovok_client_builder_set_platform_trust(
     use_platform: bool,
 ) -> OvokStatus {
     // SAFETY: as promised by the caller.
-    unsafe {
-        configure(builder, |config| {
-            config.set_platform_trust(use_platform);
-            Ok(())
-        })
-    }
+    unsafe { configure(builder, |config| config.set_platform_trust(use_platform)) }
 }
 
 /// Trusts the CA certificates in a PEM file. Once any CA is added, only the
-/// added CAs are trusted (like curl's `--cacert`), not the bundled roots.
+/// added CAs are trusted (like curl's `--cacert`), not the system's.
 /// The file is read now; an unreadable file, or one with no usable
 /// certificate, is refused with a message naming the file and the problem.
 ///

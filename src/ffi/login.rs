@@ -27,8 +27,8 @@ use crate::response::Tokens;
 /// caller owns the result and must free it with `ovok_result_free`.
 ///
 /// Uses the default settings (see `OvokClientBuilder`): at most 10 s to
-/// connect and 30 s in total, the bundled Mozilla roots, the proxy from the
-/// environment. Redirects are never followed. Connections are pooled and
+/// connect and 30 s in total, the operating system's trusted certificates,
+/// the proxy from the environment. Redirects are never followed. Connections are pooled and
 /// reused across calls. Safe to call from many threads at once.
 ///
 /// # Safety

@@ -128,7 +128,7 @@ def test_ca_file_trusts_the_private_ca(tls_emulator: TLSEmulator, form: str) -> 
         assert client_login(client, tls_emulator.base_url).profile.display == "Max Mustermann"
 
 
-def test_an_added_ca_replaces_the_bundled_roots(tls_emulator: TLSEmulator) -> None:
+def test_an_added_ca_replaces_the_system_store(tls_emulator: TLSEmulator) -> None:
     # The server's own (non-CA) certificate is not its issuer: still UnknownIssuer.
     server_certificate = tls_emulator.ca_file.with_name("server.pem")
     with ovok.Client(ca_file=server_certificate) as client, pytest.raises(ovok.TLSError):
@@ -245,6 +245,17 @@ def test_platform_trust_and_added_cas_exclude_each_other(tls_emulator: TLSEmulat
     assert "platform" in caught.value.message
 
 
+def test_bundled_roots_are_refused_by_the_default_build() -> None:
+    # The wheel's libovok is built without the bundled-roots cargo feature.
+    with pytest.raises(ovok.InvalidArgumentError) as caught:
+        ovok.Client(platform_trust=False)
+    assert "cargo feature bundled-roots" in caught.value.message
+    with ovok.Client(platform_trust=None) as client:
+        assert "platform_trust" not in repr(client)
+    with ovok.Client(platform_trust=True) as client:
+        assert "platform_trust=True" in repr(client)
+
+
 def test_a_proxy_password_never_shows(emulator: str) -> None:
     secret = "pr0xy-s3cret"
     proxy = f"http://user:{secret}@127.0.0.1:{closed_port()}"
@@ -268,7 +279,7 @@ def test_a_proxy_password_never_shows(emulator: str) -> None:
         {"ca_file": b"/etc/ssl/cert.pem"},
         {"ca_pem": 42},
         {"platform_trust": 1},
-        {"platform_trust": None},
+        {"platform_trust": "yes"},
         {"proxy": b"http://127.0.0.1:1"},
         {"proxy_from_env": "no"},
         {"user_agent_suffix": 2},

@@ -100,10 +100,12 @@ class Client(Managed):
       last byte of the response. Default 30.
     - `ca_file`, `ca_pem`: trust the CA certificates in this PEM file / these
       PEM bytes. Once any CA is given, *only* the given CAs are trusted (like
-      curl's ``--cacert``), not the bundled roots. Default: none.
-    - `platform_trust`: True trusts the operating system's certificate store
-      instead of the bundled Mozilla roots (the default, False). Cannot be
-      combined with `ca_file`/`ca_pem`.
+      curl's ``--cacert``), not the system's. Default: none.
+    - `platform_trust`: None or True trusts the operating system's
+      certificates (on Linux, ``SSL_CERT_FILE`` or the system's CA bundle).
+      True cannot be combined with `ca_file`/`ca_pem`. False asks for the
+      Mozilla roots bundled in libovok, which only builds with the
+      ``bundled-roots`` cargo feature have. Default None.
     - `proxy`: send every request through this HTTP proxy,
       ``http://[user:password@]host:port`` (https goes through CONNECT).
       Default None: the proxy from the environment, if any.
@@ -131,7 +133,7 @@ class Client(Managed):
         total_timeout: Optional[float] = None,
         ca_file: Optional[Union[str, os.PathLike[str]]] = None,
         ca_pem: Optional[Union[bytes, str]] = None,
-        platform_trust: bool = False,
+        platform_trust: Optional[bool] = None,
         proxy: Optional[str] = None,
         proxy_from_env: bool = True,
         user_agent_suffix: Optional[str] = None,
@@ -145,7 +147,8 @@ class Client(Managed):
         )
         ca_file_c = None if ca_file is None else _path_text(ca_file)
         ca_pem_c = None if ca_pem is None else _pem_bytes(ca_pem)
-        platform_trust = _flag("platform_trust", platform_trust)
+        if platform_trust is not None:
+            platform_trust = _flag("platform_trust", platform_trust)
         proxy_c = None if proxy is None else encode("proxy", proxy)
         proxy_from_env = _flag("proxy_from_env", proxy_from_env)
         suffix_c = None if user_agent_suffix is None else encode(
@@ -169,9 +172,10 @@ class Client(Managed):
                 builder.check(
                     lib.ovok_client_builder_add_ca_pem(builder.pointer, ca_pem_c, len(ca_pem_c))
                 )
-            builder.check(
-                lib.ovok_client_builder_set_platform_trust(builder.pointer, platform_trust)
-            )
+            if platform_trust is not None:
+                builder.check(
+                    lib.ovok_client_builder_set_platform_trust(builder.pointer, platform_trust)
+                )
             builder.check(
                 lib.ovok_client_builder_set_proxy_from_env(builder.pointer, proxy_from_env)
             )
@@ -201,8 +205,8 @@ class Client(Managed):
                 shown.append(f"{name}={value!r}")
         if ca_pem_c is not None:
             shown.append(f"ca_pem=<{len(ca_pem_c)} bytes>")
-        if platform_trust:
-            shown.append("platform_trust=True")
+        if platform_trust is not None:
+            shown.append(f"platform_trust={platform_trust}")
         if proxy is not None:
             # A proxy URL may carry a password; libovok never prints it either.
             shown.append("proxy=<set>")

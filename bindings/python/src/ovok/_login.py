@@ -92,10 +92,11 @@ def login(
     Plain ``http://`` is accepted only for loopback hosts.
 
     Uses libovok's shared default client: at most 10 s to connect and 30 s
-    in total, the bundled Mozilla roots, the proxy from the environment (use
-    a `Client` to choose otherwise). The GIL is released while libovok
-    works, so other threads run meanwhile and concurrent calls from several
-    threads proceed in parallel over a shared connection pool.
+    in total, the operating system's trusted certificates, the proxy from
+    the environment (use a `Client` to choose otherwise). The GIL is
+    released while libovok works, so other threads run meanwhile and
+    concurrent calls from several threads proceed in parallel over a shared
+    connection pool.
 
     Raises:
         TypeError: an argument is not a str.
