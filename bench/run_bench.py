@@ -408,7 +408,7 @@ def write_markdown(res: dict, path: Path, png_name: str) -> None:
              f" {res['rotate']} loopback addresses of the same server; ovok's pool keeps at most 32 idle"
              " connections and rustls at most 256 TLS sessions, so the connection and the session for the"
              " next address have always been dropped. Over HTTPS it is `ovok_client_login` through a client"
-             " built with `ovok_client_builder_add_ca_file` (the bundled roots cannot trust a throwaway CA).")
+             " built with `ovok_client_builder_add_ca_file` (the system's trust store does not hold a throwaway CA).")
     L.append("- requests: `requests.post(...)`, a new session per call, `verify=` the certificate.")
     L.append("")
     L.append("| client | HTTP median µs | HTTP p99 µs | HTTP × libcurl | HTTPS median µs | HTTPS p99 µs | HTTPS × libcurl |")

@@ -131,7 +131,16 @@ impl Client {
             .connector
             .connection(origin, deadline)
             .map_err(failed)?;
-        let response = http::exchange(&mut stream, &request, deadline).map_err(failed)?;
+        let response = match http::exchange(&mut stream, &request, deadline) {
+            // The server closed the idle connection we reused before it read
+            // the request: send it again on a new one, once (as curl does).
+            Err(Failure::NoResponse(_)) if stream.reused => {
+                stream = self.connector.connect(origin, deadline).map_err(failed)?;
+                http::exchange(&mut stream, &request, deadline)
+            }
+            other => other,
+        }
+        .map_err(failed)?;
         drop(request);
         if response.reusable {
             self.connector.keep(origin, stream);
@@ -200,7 +209,7 @@ impl Client {
             ),
             Failure::TrustStore(problem) => (OvokStatus::Tls, problem),
             Failure::Tls(problem) => (OvokStatus::Tls, tls_message(&problem)),
-            Failure::Io(error) => io_failure(&error),
+            Failure::Io(error) | Failure::NoResponse(error) => io_failure(&error),
             Failure::Malformed(problem) => (
                 OvokStatus::Connection,
                 format!("the server sent malformed HTTP ({problem})"),

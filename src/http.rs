@@ -5,14 +5,14 @@
 //! Content-Length, chunked encoding or the end of the connection, interim
 //! 1xx responses skipped, and nothing followed (no redirects, no retries).
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::time::Instant;
 
 use zeroize::Zeroizing;
 
 use crate::base_url::Origin;
 use crate::response::MAX_BODY_LEN;
-use crate::transport::{io_failure, Failure, Stream};
+use crate::transport::{Failure, Stream};
 
 /// The response head (status line and headers) must fit in this.
 pub(crate) const MAX_HEAD_LEN: usize = 64 * 1024;
@@ -71,13 +71,17 @@ pub(crate) fn exchange(
     request: &[u8],
     deadline: Instant,
 ) -> Result<Response, Failure> {
-    stream.set_deadline(deadline).map_err(read_failure)?;
-    stream.write_all(request).map_err(read_failure)?;
-    stream.flush().map_err(read_failure)?;
+    stream
+        .write_before(request, deadline)
+        .map_err(before_response)?;
 
     let mut received = Received::new();
     let head = loop {
-        let head = received.head(stream, deadline)?;
+        let head = match received.head(stream, deadline) {
+            Ok(head) => head,
+            Err(failure) if !received.any => return Err(before_response(failure)),
+            Err(failure) => return Err(failure),
+        };
         // 1xx responses are interim (100 Continue, 103 Early Hints).
         if !(100..200).contains(&head.status) || head.status == 101 {
             break head;
@@ -106,6 +110,24 @@ pub(crate) fn exchange(
     })
 }
 
+/// A connection that broke before any response byte is `NoResponse`.
+fn before_response(failure: Failure) -> Failure {
+    match failure {
+        Failure::Io(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::UnexpectedEof
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            Failure::NoResponse(error)
+        }
+        other => other,
+    }
+}
+
 /// How the body's end is found (RFC 9112, section 6.3).
 #[derive(Debug, PartialEq, Eq)]
 enum Framing {
@@ -130,6 +152,8 @@ struct Head {
 struct Received {
     buffer: Zeroizing<Vec<u8>>,
     start: usize,
+    /// Whether any byte arrived at all.
+    any: bool,
 }
 
 impl Received {
@@ -137,6 +161,7 @@ impl Received {
         Received {
             buffer: Zeroizing::new(Vec::with_capacity(READ_SIZE)),
             start: 0,
+            any: false,
         }
     }
 
@@ -161,7 +186,9 @@ impl Received {
             self.buffer.truncate(kept);
             self.start = 0;
         }
-        read_into(stream, &mut self.buffer, READ_SIZE, deadline)
+        let read = read_into(stream, &mut self.buffer, READ_SIZE, deadline)?;
+        self.any |= read > 0;
+        Ok(read)
     }
 
     /// Reads more bytes, failing at the end of the stream.
@@ -323,20 +350,9 @@ fn read_into(
     let end = buffer.capacity().min(used + most);
     // Within the capacity: no reallocation.
     buffer.resize(end, 0);
-    loop {
-        stream.set_deadline(deadline).map_err(read_failure)?;
-        match stream.read(&mut buffer[used..]) {
-            Ok(read) => {
-                buffer.truncate(used + read);
-                return Ok(read);
-            }
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => {
-                buffer.truncate(used);
-                return Err(read_failure(error));
-            }
-        }
-    }
+    let read = stream.read_before(&mut buffer[used..], deadline);
+    buffer.truncate(used + *read.as_ref().unwrap_or(&0));
+    read
 }
 
 /// Appends `bytes`, growing by copying so no unwiped copy is left behind.
@@ -354,14 +370,6 @@ fn grow_wiped(buffer: &mut Zeroizing<Vec<u8>>, capacity: usize) {
     let mut grown = Zeroizing::new(Vec::with_capacity(capacity));
     grown.extend_from_slice(buffer);
     *buffer = grown;
-}
-
-/// A read or write failure; a timeout here is the total timeout.
-fn read_failure(error: io::Error) -> Failure {
-    match error.kind() {
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Failure::TotalTimeout,
-        _ => io_failure(error),
-    }
 }
 
 fn read_head(response: &httparse::Response<'_, '_>) -> Result<Head, Failure> {

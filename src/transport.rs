@@ -25,6 +25,8 @@ const MAX_IDLE_PER_ORIGIN: usize = 16;
 const MAX_IDLE: usize = 32;
 /// An idle connection older than this is closed rather than reused.
 const MAX_IDLE_AGE: Duration = Duration::from_secs(15);
+/// An idle connection older than this is checked before it is reused.
+const CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
 /// The proxy's answer to CONNECT must fit in this.
 const MAX_CONNECT_RESPONSE: usize = 8 * 1024;
 
@@ -41,6 +43,10 @@ pub(crate) enum Failure {
     TrustStore(String),
     /// The proxy answered CONNECT with this status.
     ProxyRefused(u16),
+    /// The connection failed before the first byte of a response: a write
+    /// failed, or it was closed or reset. On a reused connection this is
+    /// what a server closing it while idle looks like.
+    NoResponse(io::Error),
     /// The proxy's answer to CONNECT was not HTTP.
     ProxyMalformed,
     Tls(rustls::Error),
@@ -52,29 +58,90 @@ pub(crate) enum Failure {
     BodyTooLarge,
 }
 
-/// A TCP or TLS connection.
+/// A TCP or TLS connection, with the socket timeouts it has set.
 #[derive(Debug)]
-pub(crate) enum Stream {
+pub(crate) struct Stream {
+    io: Io,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    /// Came from the pool rather than from a new connection.
+    pub(crate) reused: bool,
+}
+
+#[derive(Debug)]
+enum Io {
     Plain(TcpStream),
     Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
 }
 
+/// A socket timeout within this of the time left is not set again: a warm
+/// call then costs no `setsockopt`, and a deadline is kept to within 1 ms.
+const TIMEOUT_SLACK: Duration = Duration::from_millis(1);
+
 impl Stream {
-    fn tcp(&self) -> &TcpStream {
-        match self {
-            Stream::Plain(tcp) => tcp,
-            Stream::Tls(tls) => tls.get_ref(),
+    fn new(io: Io) -> Stream {
+        Stream {
+            io,
+            read_timeout: None,
+            write_timeout: None,
+            reused: false,
         }
     }
 
-    /// Makes the next reads and writes give up at `deadline`.
-    pub(crate) fn set_deadline(&self, deadline: Instant) -> io::Result<()> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(io::ErrorKind::TimedOut.into());
+    fn tcp(&self) -> &TcpStream {
+        match &self.io {
+            Io::Plain(tcp) => tcp,
+            Io::Tls(tls) => tls.get_ref(),
         }
-        self.tcp().set_read_timeout(Some(left))?;
-        self.tcp().set_write_timeout(Some(left))
+    }
+
+    /// Reads into `buffer`; `Ok(0)` at the end of the stream. Past the
+    /// deadline it is `TotalTimeout`.
+    pub(crate) fn read_before(
+        &mut self,
+        buffer: &mut [u8],
+        deadline: Instant,
+    ) -> Result<usize, Failure> {
+        loop {
+            let left = time_left(deadline)?;
+            if needs_setting(self.read_timeout, left) {
+                self.tcp()
+                    .set_read_timeout(Some(left))
+                    .map_err(Failure::Io)?;
+                self.read_timeout = Some(left);
+            }
+            let read = match &mut self.io {
+                Io::Plain(tcp) => tcp.read(buffer),
+                Io::Tls(tls) => tls.read(buffer),
+            };
+            match read {
+                Ok(read) => return Ok(read),
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) if is_timeout(&error) => return Err(Failure::TotalTimeout),
+                Err(error) => return Err(io_failure(error)),
+            }
+        }
+    }
+
+    /// Writes all of `bytes` and flushes them; past the deadline it is
+    /// `TotalTimeout`.
+    pub(crate) fn write_before(&mut self, bytes: &[u8], deadline: Instant) -> Result<(), Failure> {
+        let left = time_left(deadline)?;
+        if needs_setting(self.write_timeout, left) {
+            self.tcp()
+                .set_write_timeout(Some(left))
+                .map_err(Failure::Io)?;
+            self.write_timeout = Some(left);
+        }
+        let written = match &mut self.io {
+            Io::Plain(tcp) => tcp.write_all(bytes).and_then(|()| tcp.flush()),
+            Io::Tls(tls) => tls.write_all(bytes).and_then(|()| tls.flush()),
+        };
+        match written {
+            Ok(()) => Ok(()),
+            Err(error) if is_timeout(&error) => Err(Failure::TotalTimeout),
+            Err(error) => Err(io_failure(error)),
+        }
     }
 
     /// False when the server has closed the connection or sent bytes
@@ -90,29 +157,15 @@ impl Stream {
     }
 }
 
-impl Read for Stream {
-    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Stream::Plain(tcp) => tcp.read(buffer),
-            Stream::Tls(tls) => tls.read(buffer),
-        }
+fn time_left(deadline: Instant) -> Result<Duration, Failure> {
+    match deadline.saturating_duration_since(Instant::now()) {
+        left if left.is_zero() => Err(Failure::TotalTimeout),
+        left => Ok(left),
     }
 }
 
-impl Write for Stream {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        match self {
-            Stream::Plain(tcp) => tcp.write(bytes),
-            Stream::Tls(tls) => tls.write(bytes),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Stream::Plain(tcp) => tcp.flush(),
-            Stream::Tls(tls) => tls.flush(),
-        }
-    }
+fn needs_setting(set: Option<Duration>, left: Duration) -> bool {
+    set.is_none_or(|set| set.abs_diff(left) > TIMEOUT_SLACK)
 }
 
 /// Makes connections to origins, directly or through a proxy, and keeps
@@ -156,9 +209,16 @@ impl Connector {
     }
 
     /// An idle connection to `origin` that is still open, or a new one.
+    ///
+    /// A connection idle for less than [`CHECK_IDLE_AFTER`] is reused
+    /// without a check (three system calls); if the server closed it anyway,
+    /// the caller retries on a new connection, as curl does.
     pub(crate) fn connection(&self, origin: &Origin, deadline: Instant) -> Result<Stream, Failure> {
-        while let Some(idle) = self.take_idle(origin) {
-            if idle.since.elapsed() < MAX_IDLE_AGE && idle.stream.is_reusable() {
+        while let Some(mut idle) = self.take_idle(origin) {
+            let idle_for = idle.since.elapsed();
+            if idle_for < CHECK_IDLE_AFTER || (idle_for < MAX_IDLE_AGE && idle.stream.is_reusable())
+            {
+                idle.stream.reused = true;
                 return Ok(idle.stream);
             }
         }
@@ -206,7 +266,12 @@ impl Connector {
         Ok(self.tls.get_or_init(|| config).clone())
     }
 
-    fn connect(&self, origin: &Origin, total_deadline: Instant) -> Result<Stream, Failure> {
+    /// A new connection to `origin`.
+    pub(crate) fn connect(
+        &self,
+        origin: &Origin,
+        total_deadline: Instant,
+    ) -> Result<Stream, Failure> {
         let connect_deadline = Instant::now() + self.connect_timeout;
         let (deadline, timeout) = if connect_deadline <= total_deadline {
             (connect_deadline, Failure::ConnectTimeout)
@@ -221,6 +286,11 @@ impl Connector {
             other => other,
         };
 
+        // Trust problems (no CA store) show before any byte goes out.
+        let tls_config = match origin.https {
+            true => Some(self.tls_config()?),
+            false => None,
+        };
         let proxy = self.proxy.as_ref().filter(|proxy| proxy.applies_to(origin));
         let (host, port) = match proxy {
             Some(proxy) => proxy.address(),
@@ -231,15 +301,15 @@ impl Connector {
         if let Some(proxy) = proxy {
             open_tunnel(&tcp, proxy, origin, deadline).map_err(timed_out)?;
         }
-        if !origin.https {
-            return Ok(Stream::Plain(tcp));
-        }
+        let Some(tls_config) = tls_config else {
+            return Ok(Stream::new(Io::Plain(tcp)));
+        };
         let name = ServerName::try_from(origin.host.clone())
             .map_err(|_| Failure::Malformed("the host is not a valid TLS server name".into()))?;
-        let tls = ClientConnection::new(self.tls_config()?, name).map_err(Failure::Tls)?;
+        let tls = ClientConnection::new(tls_config, name).map_err(Failure::Tls)?;
         let mut stream = StreamOwned::new(tls, tcp);
         handshake(&mut stream, deadline).map_err(timed_out)?;
-        Ok(Stream::Tls(Box::new(stream)))
+        Ok(Stream::new(Io::Tls(Box::new(stream))))
     }
 }
 

@@ -263,3 +263,32 @@ fn tls_against_servers_that_break_the_handshake() {
     assert_no_problems(&ran);
     assert_no_secret_in(&ran);
 }
+
+/// A server may close a keep-alive connection while it sits idle in the
+/// pool, and the client may send its next request before it notices. The
+/// request then goes again on a new connection, once, and the caller sees no
+/// error. A connection that is new when it fails is never retried (the
+/// matrix above checks that each case saw exactly one connection).
+#[test]
+fn a_reused_connection_that_the_server_closed_is_retried_once_on_a_new_one() {
+    let response =
+        common::hostile::json_response("200 OK", &common::hostile::login_body().to_string());
+    // Keep-alive by the headers (no `Connection: close`), closed all the same.
+    let server = HostileServer::start(move |conn| {
+        if conn.read_request().is_some() {
+            conn.write(&response);
+            conn.close();
+        }
+    });
+    let client = matrix_client();
+    for call in 1..=3 {
+        let outcome = client.login(&server.url(), PASSWORD);
+        assert_eq!(outcome.status, OvokStatus::Ok, "call {call}: {outcome:?}");
+    }
+    assert_eq!(server.requests(), 3, "each login was answered once");
+    assert_eq!(
+        server.connections(),
+        3,
+        "calls 2 and 3 each needed a new connection"
+    );
+}
