@@ -18,8 +18,9 @@ use crate::transport::{Failure, Stream};
 pub(crate) const MAX_HEAD_LEN: usize = 64 * 1024;
 /// Header fields read at most.
 const MAX_HEADERS: usize = 64;
-/// Bytes asked of the connection per read.
-const READ_SIZE: usize = 8 * 1024;
+/// Bytes asked of the connection per read. A login response (two JWTs and
+/// the headers) is about 1.2 KB; larger ones grow the buffer.
+const READ_SIZE: usize = 4 * 1024;
 /// A chunk-size line or the trailer section must fit in this.
 const MAX_CHUNK_LINE: usize = 1024;
 
