@@ -26,6 +26,13 @@ fn tls_emulator(identity: TlsIdentity) -> Emulator {
     Emulator::start("127.0.0.1:0", config).expect("the TLS emulator starts")
 }
 
+/// A client that trusts only `ca`.
+fn trusting(ca: &TestCa) -> common::Client {
+    let builder = Builder::new();
+    assert_eq!(add_ca(&builder, &ca.pem()), OvokStatus::Ok);
+    builder.build().unwrap()
+}
+
 fn add_ca(builder: &Builder, pem: &str) -> OvokStatus {
     // SAFETY: a live builder and a live buffer of that length.
     unsafe { ovok_client_builder_add_ca_pem(builder.0, pem.as_ptr(), pem.len()) }
@@ -218,12 +225,7 @@ fn a_trusted_ca_does_not_excuse_a_wrong_name_or_an_expired_certificate() {
     ];
     for (identity, needle) in cases {
         let emulator = tls_emulator(identity);
-        let builder = Builder::new();
-        assert_eq!(add_ca(&builder, &ca.pem()), OvokStatus::Ok);
-        let outcome = builder
-            .build()
-            .unwrap()
-            .login(emulator.url(), DEMO_PASSWORD);
+        let outcome = trusting(&ca).login(emulator.url(), DEMO_PASSWORD);
         assert_eq!(
             (outcome.status, outcome.http_status),
             (OvokStatus::Tls, 0),
@@ -246,12 +248,7 @@ fn p384_certificates_are_verified_and_ed25519_ones_refused() {
     for (algorithm, expected) in cases {
         let ca = TestCa::with_algorithm("ovok test CA", algorithm);
         let emulator = tls_emulator(ca.server_identity(&["localhost", "127.0.0.1"]));
-        let builder = Builder::new();
-        assert_eq!(add_ca(&builder, &ca.pem()), OvokStatus::Ok);
-        let outcome = builder
-            .build()
-            .unwrap()
-            .login(emulator.url(), DEMO_PASSWORD);
+        let outcome = trusting(&ca).login(emulator.url(), DEMO_PASSWORD);
         assert_eq!(outcome.status, expected, "{algorithm:?}: {outcome:?}");
         if expected == OvokStatus::Tls {
             let message = outcome.error_message.unwrap();

@@ -402,28 +402,15 @@ const PROXY_VARIABLES: [&str; 8] = [
 /// Runs `child_process_proxy_environment` in a child with exactly `vars` as
 /// its proxy environment, and asserts that it passed.
 fn run_child(scenario: &str, vars: &[(&str, &str)], log: Option<&PathBuf>) {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command.args([
-        "child_process_proxy_environment",
-        "--exact",
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ]);
-    for name in PROXY_VARIABLES {
-        command.env_remove(name);
-    }
-    command.env(SCENARIO, scenario).envs(vars.iter().copied());
-    if let Some(log) = log {
-        command.env(PROXY_LOG, log);
-    }
-    let output = command.output().expect("the test binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "scenario {scenario} failed in the child:\n{stdout}\n{stderr}"
-    );
+    common::run_in_child("child_process_proxy_environment", scenario, |command| {
+        for name in PROXY_VARIABLES {
+            command.env_remove(name);
+        }
+        command.env(SCENARIO, scenario).envs(vars.iter().copied());
+        if let Some(log) = log {
+            command.env(PROXY_LOG, log);
+        }
+    });
 }
 
 #[test]

@@ -9,8 +9,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::pki::TestCa;
 use common::{login, Builder};
 use ovok::ffi::{ovok_client_builder_add_ca_pem, ovok_client_builder_set_platform_trust};
@@ -24,33 +22,20 @@ const SERVER_KEY: &str = "OVOK_TRUST_TEST_SERVER_KEY";
 
 /// Runs `child_process_trust` with `SSL_CERT_FILE` set to `ssl_cert_file`.
 fn run_child(scenario: &str, ssl_cert_file: &str, ca: &TestCa, identity: &TlsIdentity) {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_process_trust",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(SCENARIO, scenario)
-        .env("SSL_CERT_FILE", ssl_cert_file)
-        .env(CA_PEM, ca.pem())
-        .env(
-            SERVER_CERT,
-            String::from_utf8(identity.cert_pem.clone()).unwrap(),
-        )
-        .env(
-            SERVER_KEY,
-            String::from_utf8(identity.key_pem.clone()).unwrap(),
-        )
-        .output()
-        .expect("the test binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "scenario {scenario} failed in the child:\n{stdout}\n{stderr}"
-    );
+    common::run_in_child("child_process_trust", scenario, |command| {
+        command
+            .env(SCENARIO, scenario)
+            .env("SSL_CERT_FILE", ssl_cert_file)
+            .env(CA_PEM, ca.pem())
+            .env(
+                SERVER_CERT,
+                String::from_utf8_lossy(&identity.cert_pem).as_ref(),
+            )
+            .env(
+                SERVER_KEY,
+                String::from_utf8_lossy(&identity.key_pem).as_ref(),
+            );
+    });
 }
 
 #[test]

@@ -276,3 +276,30 @@ pub fn refused_url() -> String {
     drop(listener);
     url
 }
+
+/// Runs the ignored test `test` of this test binary in a child process,
+/// with its environment changed by `configure`, and asserts that it passed.
+/// For tests of process-global settings (environment variables that the
+/// library reads once), which cannot run beside other tests.
+pub fn run_in_child(
+    test: &str,
+    scenario: &str,
+    configure: impl FnOnce(&mut std::process::Command),
+) {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command.args([
+        test,
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    configure(&mut command);
+    let output = command.output().expect("the test binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "scenario {scenario} failed in the child:\n{stdout}\n{stderr}"
+    );
+}
