@@ -4,6 +4,7 @@
 //! it may only travel over https, except to this machine.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 use crate::error::Error;
 
@@ -26,7 +27,8 @@ pub struct BaseUrl {
     url: String,
     /// Where `url`'s path starts (after `scheme://authority`).
     path_start: usize,
-    origin: Origin,
+    /// Shared with the idle connections to it, which are keyed by it.
+    origin: Arc<Origin>,
 }
 
 /// Where requests for a base URL go: what a connection is made to.
@@ -104,7 +106,7 @@ impl BaseUrl {
         Ok(BaseUrl {
             path_start: scheme.len() + "://".len() + authority.len(),
             url: format!("{scheme}://{authority}{path}"),
-            origin,
+            origin: Arc::new(origin),
         })
     }
 
@@ -119,7 +121,7 @@ impl BaseUrl {
     }
 
     /// The origin that requests go to.
-    pub fn origin(&self) -> &Origin {
+    pub fn origin(&self) -> &Arc<Origin> {
         &self.origin
     }
 

@@ -2,7 +2,7 @@
 //! login and refresh calls through it.
 
 use std::io;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use zeroize::Zeroizing;
@@ -27,9 +27,14 @@ pub const TEST_PANIC_EMAIL: &str = "panic@test-hooks.invalid";
 #[derive(Clone)]
 pub struct Client {
     connector: Arc<Connector>,
+    /// The last base URL parsed, as given: most programs use one.
+    last_base_url: Arc<Mutex<Option<ParsedBaseUrl>>>,
     user_agent: String,
     timeouts: (Duration, Duration),
 }
+
+/// A base URL as the caller gave it, and parsed.
+type ParsedBaseUrl = (String, Arc<BaseUrl>);
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -58,9 +63,27 @@ impl Client {
                 proxy,
                 config.connect_timeout,
             )),
+            last_base_url: Arc::default(),
             user_agent: config.user_agent.clone(),
             timeouts: config.timeouts(),
         })
+    }
+
+    /// `BaseUrl::parse`, remembering the last success.
+    fn base_url(&self, raw: Option<&str>) -> Result<Arc<BaseUrl>, Error> {
+        let key = raw.unwrap_or("");
+        let mut last = self
+            .last_base_url
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((cached_key, parsed)) = last.as_ref() {
+            if cached_key == key {
+                return Ok(Arc::clone(parsed));
+            }
+        }
+        let parsed = Arc::new(BaseUrl::parse(raw)?);
+        *last = Some((key.to_string(), Arc::clone(&parsed)));
+        Ok(parsed)
     }
 
     /// The client behind `ovok_login` and `ovok_refresh`: default settings,
@@ -81,7 +104,7 @@ impl Client {
         base_url: Option<&str>,
         credentials: &Credentials<'_>,
     ) -> Result<Tokens, Error> {
-        let url = BaseUrl::parse(base_url)?;
+        let url = self.base_url(base_url)?;
         credentials.validate()?;
         #[cfg(feature = "test-hooks")]
         if credentials.email == TEST_PANIC_EMAIL {
@@ -98,7 +121,7 @@ impl Client {
     ///
     /// Ovok rotates refresh tokens: use the new one from the result next time.
     pub fn refresh(&self, base_url: Option<&str>, refresh_token: &str) -> Result<Tokens, Error> {
-        let url = BaseUrl::parse(base_url)?;
+        let url = self.base_url(base_url)?;
         request::validate_refresh_token(refresh_token)?;
         let body = request::refresh_body(refresh_token);
         let (http_status, body) = self.post_json(&url, REFRESH_ROUTE, body, &[refresh_token])?;
@@ -308,4 +331,25 @@ fn unix_now() -> i64 {
         .map_or(0, |elapsed| {
             i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_base_url_is_parsed_once_and_failures_are_not_kept() {
+        let client = Client::new(&ClientConfig::default()).unwrap();
+        let first = client.base_url(Some("http://127.0.0.1:8080/")).unwrap();
+        let again = client.base_url(Some("http://127.0.0.1:8080/")).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+
+        let refused = client.base_url(Some("http://example.com")).unwrap_err();
+        assert_eq!(refused.status, OvokStatus::InvalidArgument);
+        let other = client.base_url(Some("http://127.0.0.1:9090")).unwrap();
+        assert_eq!(other.origin().port, 9090);
+        let sandbox = client.base_url(None).unwrap();
+        assert_eq!(sandbox.as_str(), crate::DEFAULT_BASE_URL);
+        assert!(Arc::ptr_eq(&sandbox, &client.base_url(Some("")).unwrap()));
+    }
 }

@@ -185,7 +185,7 @@ pub(crate) struct Connector {
 
 #[derive(Debug)]
 struct Idle {
-    origin: Origin,
+    origin: Arc<Origin>,
     since: Instant,
     stream: Stream,
 }
@@ -226,9 +226,9 @@ impl Connector {
     }
 
     /// Keeps a connection whose response was read in full, for the next call.
-    pub(crate) fn keep(&self, origin: &Origin, stream: Stream) {
+    pub(crate) fn keep(&self, origin: &Arc<Origin>, stream: Stream) {
         let mut idle = self.lock_idle();
-        let same_origin = idle.iter().filter(|i| &i.origin == origin).count();
+        let same_origin = idle.iter().filter(|i| same(&i.origin, origin)).count();
         if same_origin >= MAX_IDLE_PER_ORIGIN {
             return;
         }
@@ -236,7 +236,7 @@ impl Connector {
             idle.remove(0);
         }
         idle.push(Idle {
-            origin: origin.clone(),
+            origin: Arc::clone(origin),
             since: Instant::now(),
             stream,
         });
@@ -244,7 +244,7 @@ impl Connector {
 
     fn take_idle(&self, origin: &Origin) -> Option<Idle> {
         let mut idle = self.lock_idle();
-        let newest = idle.iter().rposition(|i| &i.origin == origin)?;
+        let newest = idle.iter().rposition(|i| same(&i.origin, origin))?;
         Some(idle.remove(newest))
     }
 
@@ -311,6 +311,11 @@ impl Connector {
         handshake(&mut stream, deadline).map_err(timed_out)?;
         Ok(Stream::new(Io::Tls(Box::new(stream))))
     }
+}
+
+/// The same origin: usually the very same `Arc`, from a cached base URL.
+fn same(a: &Arc<Origin>, b: &Origin) -> bool {
+    std::ptr::eq(Arc::as_ptr(a), b) || **a == *b
 }
 
 fn is_timeout(error: &io::Error) -> bool {

@@ -166,6 +166,11 @@ pub unsafe extern "C" fn ovok_result_free(result: *mut OvokResult) {
 /// The core has already refused strings with NUL (they cannot be carried in C),
 /// so the fallback of cutting at the first NUL never drops data in practice.
 fn owned(text: &str) -> *const c_char {
-    let visible = text.split('\0').next().unwrap_or("");
-    CString::new(visible).map_or(ptr::null(), |c| c.into_raw().cast_const())
+    let c_string = CString::new(text).or_else(|error| {
+        let cut = error.nul_position();
+        // The refused copy may hold a token: wipe it before it is freed.
+        error.into_vec().zeroize();
+        CString::new(&text.as_bytes()[..cut])
+    });
+    c_string.map_or(ptr::null(), |c| c.into_raw().cast_const())
 }
