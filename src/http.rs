@@ -36,17 +36,26 @@ impl Request<'_> {
     /// The request as it goes on the wire, in a buffer wiped on drop (the
     /// body holds the password).
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let head = format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nAccept: application/json\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            self.path,
-            self.origin.authority,
-            self.user_agent,
-            self.body.len()
-        );
-        let mut bytes = Zeroizing::new(Vec::with_capacity(head.len() + self.body.len()));
-        bytes.extend_from_slice(head.as_bytes());
-        bytes.extend_from_slice(self.body);
+        // Pieces rather than format!: this runs on every call.
+        let length = self.body.len().to_string();
+        let pieces: [&[u8]; 11] = [
+            b"POST ",
+            self.path.as_bytes(),
+            b" HTTP/1.1\r\nHost: ",
+            self.origin.authority.as_bytes(),
+            b"\r\nUser-Agent: ",
+            self.user_agent.as_bytes(),
+            b"\r\nAccept: application/json\r\nContent-Type: application/json\r\n",
+            b"Content-Length: ",
+            length.as_bytes(),
+            b"\r\n\r\n",
+            self.body,
+        ];
+        let size = pieces.iter().map(|piece| piece.len()).sum();
+        let mut bytes = Zeroizing::new(Vec::with_capacity(size));
+        for piece in pieces {
+            bytes.extend_from_slice(piece);
+        }
         bytes
     }
 }
