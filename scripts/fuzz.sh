@@ -17,7 +17,7 @@ seconds=${1:-60}
 case $seconds in '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS]" >&2; exit 64 ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-targets=${FUZZ_TARGETS:-response base_url jwt_expiry}
+targets=${FUZZ_TARGETS:-response base_url jwt_expiry http_response}
 toolchain=${FUZZ_TOOLCHAIN:-nightly}
 
 if ! cargo "+$toolchain" --version >/dev/null 2>&1; then

@@ -14,6 +14,25 @@ use crate::base_url::Origin;
 use crate::response::MAX_BODY_LEN;
 use crate::transport::{Failure, Stream};
 
+/// What `exchange` talks through: a [`Stream`], or bytes in memory in tests
+/// and fuzzing.
+pub(crate) trait Wire {
+    /// Reads into `buffer`; `Ok(0)` at the end of the stream.
+    fn read_before(&mut self, buffer: &mut [u8], deadline: Instant) -> Result<usize, Failure>;
+    /// Writes and flushes all of `bytes`.
+    fn write_before(&mut self, bytes: &[u8], deadline: Instant) -> Result<(), Failure>;
+}
+
+impl Wire for Stream {
+    fn read_before(&mut self, buffer: &mut [u8], deadline: Instant) -> Result<usize, Failure> {
+        Stream::read_before(self, buffer, deadline)
+    }
+
+    fn write_before(&mut self, bytes: &[u8], deadline: Instant) -> Result<(), Failure> {
+        Stream::write_before(self, bytes, deadline)
+    }
+}
+
 /// The response head (status line and headers) must fit in this.
 pub(crate) const MAX_HEAD_LEN: usize = 64 * 1024;
 /// Header fields read at most.
@@ -77,7 +96,7 @@ pub(crate) struct Response {
 /// Sends `request` (already encoded) and reads the response to its end.
 /// `Err` when no response head arrived; a body that fails is `body: Err`.
 pub(crate) fn exchange(
-    stream: &mut Stream,
+    stream: &mut impl Wire,
     request: &[u8],
     deadline: Instant,
 ) -> Result<Response, Failure> {
@@ -188,7 +207,7 @@ impl Received {
     }
 
     /// Reads more bytes; `Ok(0)` at the end of the stream.
-    fn fill(&mut self, stream: &mut Stream, deadline: Instant) -> Result<usize, Failure> {
+    fn fill(&mut self, stream: &mut impl Wire, deadline: Instant) -> Result<usize, Failure> {
         if self.start > 0 {
             // Compacting moves bytes within the same allocation.
             self.buffer.copy_within(self.start.., 0);
@@ -202,14 +221,14 @@ impl Received {
     }
 
     /// Reads more bytes, failing at the end of the stream.
-    fn fill_or_fail(&mut self, stream: &mut Stream, deadline: Instant) -> Result<(), Failure> {
+    fn fill_or_fail(&mut self, stream: &mut impl Wire, deadline: Instant) -> Result<(), Failure> {
         match self.fill(stream, deadline)? {
             0 => Err(Failure::Io(io::ErrorKind::UnexpectedEof.into())),
             _ => Ok(()),
         }
     }
 
-    fn head(&mut self, stream: &mut Stream, deadline: Instant) -> Result<Head, Failure> {
+    fn head(&mut self, stream: &mut impl Wire, deadline: Instant) -> Result<Head, Failure> {
         loop {
             let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
             let mut response = httparse::Response::new(&mut headers);
@@ -237,7 +256,7 @@ impl Received {
 
     fn body_of_length(
         &mut self,
-        stream: &mut Stream,
+        stream: &mut impl Wire,
         length: usize,
         deadline: Instant,
     ) -> Result<Zeroizing<Vec<u8>>, Failure> {
@@ -256,7 +275,7 @@ impl Received {
 
     fn body_until_close(
         &mut self,
-        stream: &mut Stream,
+        stream: &mut impl Wire,
         deadline: Instant,
     ) -> Result<Zeroizing<Vec<u8>>, Failure> {
         let mut body = Zeroizing::new(Vec::with_capacity(READ_SIZE.max(self.pending().len())));
@@ -276,7 +295,7 @@ impl Received {
 
     fn chunked_body(
         &mut self,
-        stream: &mut Stream,
+        stream: &mut impl Wire,
         deadline: Instant,
     ) -> Result<Zeroizing<Vec<u8>>, Failure> {
         let mut body = Zeroizing::new(Vec::with_capacity(READ_SIZE));
@@ -323,7 +342,7 @@ impl Received {
     }
 
     /// Skips the trailer fields after the last chunk, up to the empty line.
-    fn skip_trailers(&mut self, stream: &mut Stream, deadline: Instant) -> Result<(), Failure> {
+    fn skip_trailers(&mut self, stream: &mut impl Wire, deadline: Instant) -> Result<(), Failure> {
         let mut skipped = 0;
         loop {
             match self.pending().windows(2).position(|w| w == b"\r\n") {
@@ -348,7 +367,7 @@ impl Received {
 /// (by copying, see [`grow_wiped`]) when it is full. `Ok(0)` at the end of
 /// the stream.
 fn read_into(
-    stream: &mut Stream,
+    stream: &mut impl Wire,
     buffer: &mut Zeroizing<Vec<u8>>,
     most: usize,
     deadline: Instant,
@@ -384,6 +403,10 @@ fn grow_wiped(buffer: &mut Zeroizing<Vec<u8>>, capacity: usize) {
 
 fn read_head(response: &httparse::Response<'_, '_>) -> Result<Head, Failure> {
     let status = response.code.unwrap_or(0);
+    if status < 100 {
+        // Three digits, but no status class (RFC 9110, section 15).
+        return Err(Failure::Malformed(format!("status code {status:03}")));
+    }
     let http_1_1 = response.version == Some(1);
     let mut content_length: Option<u64> = None;
     let mut chunked = false;
@@ -462,6 +485,42 @@ fn visible_ascii(value: &[u8]) -> Option<String> {
     text.bytes()
         .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
         .then(|| text.trim().to_string())
+}
+
+/// A response in memory, handed out `chunk` bytes per read.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) struct Canned<'a> {
+    pub bytes: &'a [u8],
+    pub chunk: usize,
+}
+
+#[cfg(any(test, feature = "fuzzing"))]
+impl Wire for Canned<'_> {
+    fn read_before(&mut self, buffer: &mut [u8], _: Instant) -> Result<usize, Failure> {
+        let take = self.bytes.len().min(self.chunk.max(1)).min(buffer.len());
+        buffer[..take].copy_from_slice(&self.bytes[..take]);
+        self.bytes = &self.bytes[take..];
+        Ok(take)
+    }
+
+    fn write_before(&mut self, _: &[u8], _: Instant) -> Result<(), Failure> {
+        Ok(())
+    }
+}
+
+/// Reads `response` as the answer to a request, `chunk` bytes per read:
+/// the status, the body and whether the connection could be reused, or the
+/// failure, as text. For tests and the `http_response` fuzz target.
+#[cfg(any(test, feature = "fuzzing"))]
+pub fn read_canned(response: &[u8], chunk: usize) -> Result<(u16, Vec<u8>, bool), String> {
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    let mut wire = Canned {
+        bytes: response,
+        chunk,
+    };
+    let answer = exchange(&mut wire, b"", deadline).map_err(|failure| format!("{failure:?}"))?;
+    let body = answer.body.map_err(|failure| format!("{failure:?}"))?;
+    Ok((answer.status, body.to_vec(), answer.reusable))
 }
 
 #[cfg(test)]
@@ -559,6 +618,14 @@ mod tests {
     }
 
     #[test]
+    fn a_status_below_100_is_malformed() {
+        match head_of("HTTP/1.1 051 Odd\r\nContent-Length: 0\r\n\r\n") {
+            Err(Failure::Malformed(said)) => assert_eq!(said, "status code 051"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn bad_content_lengths_are_malformed() {
         for (text, problem) in [
             (
@@ -604,5 +671,48 @@ mod tests {
         extend_wiped(&mut buffer, b"efgh");
         assert_eq!(&buffer[..], b"abcdefgh");
         assert!(buffer.capacity() >= 8);
+    }
+
+    #[test]
+    fn any_split_of_the_response_reads_the_same() {
+        let responses: [&[u8]; 7] = [
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+              3;ext=1\r\nhel\r\n2\r\nlo\r\n0\r\nX-Trailer: 1\r\n\r\n",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            b"HTTP/1.0 200 OK\r\n\r\nuntil the end",
+            b"HTTP/1.1 204 No Content\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nexactly 9",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        ];
+        let expected = [
+            Ok((200, b"hello".to_vec(), true)),
+            Ok((200, b"hello".to_vec(), true)),
+            Ok((200, b"ok".to_vec(), true)),
+            Ok((200, b"until the end".to_vec(), false)),
+            Ok((204, Vec::new(), true)),
+            Ok((200, b"exactly 9".to_vec(), true)),
+            Err("Malformed(\"invalid chunk size line\")".to_string()),
+        ];
+        for (response, expected) in responses.iter().zip(expected) {
+            for chunk in 1..=response.len() {
+                assert_eq!(
+                    read_canned(response, chunk),
+                    expected,
+                    "{:?} read {chunk} bytes at a time",
+                    String::from_utf8_lossy(response)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_body_cut_short_or_no_response_at_all_is_a_failure() {
+        let cut = read_canned(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", 64);
+        assert!(cut.unwrap_err().contains("UnexpectedEof"));
+        let nothing = read_canned(b"", 64).unwrap_err();
+        assert!(nothing.starts_with("NoResponse"), "{nothing}");
+        let partial_head = read_canned(b"HTTP/1.1 200 OK\r\n", 64).unwrap_err();
+        assert!(partial_head.starts_with("Io"), "{partial_head}");
     }
 }

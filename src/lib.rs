@@ -20,6 +20,13 @@ pub mod status;
 mod tls;
 mod transport;
 
+/// Entry points for the fuzz targets in `fuzz/` (cargo feature `fuzzing`); not an API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::http::read_canned as read_http_response;
+}
+
 pub use base_url::{BaseUrl, DEFAULT_BASE_URL};
 pub use client::{login, refresh, Client};
 pub use config::{ClientConfig, Trust};
