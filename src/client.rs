@@ -232,7 +232,7 @@ impl Client {
             ),
             Failure::TrustStore(problem) => (OvokStatus::Tls, problem),
             Failure::Tls(problem) => (OvokStatus::Tls, tls_message(&problem)),
-            Failure::Io(error) | Failure::NoResponse(error) => io_failure(&error),
+            Failure::Io(error) | Failure::NoResponse(error) => describe_io(&error),
             Failure::Malformed(problem) => (
                 OvokStatus::Connection,
                 format!("the server sent malformed HTTP ({problem})"),
@@ -308,7 +308,8 @@ fn redirect_message(http_status: u16, location: Option<String>) -> String {
     }
 }
 
-fn io_failure(error: &io::Error) -> (OvokStatus, String) {
+/// The status and message for an I/O failure.
+fn describe_io(error: &io::Error) -> (OvokStatus, String) {
     let what = match error.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
             return (OvokStatus::Timeout, format!("timed out: {error}"))

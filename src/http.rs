@@ -116,19 +116,16 @@ pub(crate) fn exchange(
             break head;
         }
     };
-    let mut reusable = head.keep_alive;
     let body = match head.framing {
         Framing::Empty => Ok(Zeroizing::new(Vec::new())),
         Framing::Length(length) if length > MAX_BODY_LEN as u64 => Err(Failure::BodyTooLarge),
         Framing::Length(length) => received.body_of_length(stream, length as usize, deadline),
         Framing::Chunked => received.chunked_body(stream, deadline),
-        Framing::UntilClose => {
-            reusable = false;
-            received.body_until_close(stream, deadline)
-        }
+        Framing::UntilClose => received.body_until_close(stream, deadline),
     };
-    // Bytes after the response belong to nothing we sent.
-    reusable &= body.is_ok() && received.pending().is_empty();
+    // `keep_alive` is already false for a body that ends with the
+    // connection. Bytes after the response belong to nothing we sent.
+    let reusable = head.keep_alive && body.is_ok() && received.pending().is_empty();
     Ok(Response {
         status: head.status,
         content_type: head.content_type,

@@ -157,11 +157,21 @@ impl Stream {
     }
 }
 
+/// The time until `deadline`; `TotalTimeout` once it has passed (which
+/// `Connector::connect` renames when the connect timeout was the one).
 fn time_left(deadline: Instant) -> Result<Duration, Failure> {
     match deadline.saturating_duration_since(Instant::now()) {
         left if left.is_zero() => Err(Failure::TotalTimeout),
         left => Ok(left),
     }
+}
+
+/// Makes every read and write on `tcp` give up at `deadline`; for the few
+/// I/O calls of connecting (a `Stream` keeps its own timeouts).
+fn set_deadline(tcp: &TcpStream, deadline: Instant) -> Result<(), Failure> {
+    let left = time_left(deadline)?;
+    tcp.set_read_timeout(Some(left)).map_err(Failure::Io)?;
+    tcp.set_write_timeout(Some(left)).map_err(Failure::Io)
 }
 
 fn needs_setting(set: Option<Duration>, left: Duration) -> bool {
@@ -273,17 +283,19 @@ impl Connector {
         total_deadline: Instant,
     ) -> Result<Stream, Failure> {
         let connect_deadline = Instant::now() + self.connect_timeout;
-        let (deadline, timeout) = if connect_deadline <= total_deadline {
-            (connect_deadline, Failure::ConnectTimeout)
-        } else {
-            (total_deadline, Failure::TotalTimeout)
-        };
-        let timed_out = |failure: Failure| match failure {
-            Failure::Io(e) if is_timeout(&e) => match timeout {
-                Failure::ConnectTimeout => Failure::ConnectTimeout,
-                _ => Failure::TotalTimeout,
-            },
-            other => other,
+        let deadline = connect_deadline.min(total_deadline);
+        // Running out of time while connecting is whichever timeout ends first.
+        let timed_out = |failure: Failure| {
+            let out_of_time = match &failure {
+                Failure::TotalTimeout => true,
+                Failure::Io(error) => is_timeout(error),
+                _ => false,
+            };
+            match out_of_time {
+                true if connect_deadline <= total_deadline => Failure::ConnectTimeout,
+                true => Failure::TotalTimeout,
+                false => failure,
+            }
         };
 
         // Trust problems (no CA store) show before any byte goes out.
@@ -296,7 +308,10 @@ impl Connector {
             Some(proxy) => proxy.address(),
             None => (origin.host.as_str(), origin.port),
         };
-        let addresses = self.resolver.resolve(host, port, deadline)?;
+        let addresses = self
+            .resolver
+            .resolve(host, port, deadline)
+            .map_err(timed_out)?;
         let tcp = connect_tcp(&addresses, deadline).map_err(timed_out)?;
         if let Some(proxy) = proxy {
             open_tunnel(&tcp, proxy, origin, deadline).map_err(timed_out)?;
@@ -329,11 +344,7 @@ fn is_timeout(error: &io::Error) -> bool {
 fn connect_tcp(addresses: &[SocketAddr], deadline: Instant) -> Result<TcpStream, Failure> {
     let mut last_error = io::Error::from(io::ErrorKind::AddrNotAvailable);
     for address in addresses {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(Failure::Io(io::ErrorKind::TimedOut.into()));
-        }
-        match TcpStream::connect_timeout(address, left) {
+        match TcpStream::connect_timeout(address, time_left(deadline)?) {
             Ok(tcp) => {
                 // One write per request: Nagle would only add delay.
                 tcp.set_nodelay(true).map_err(Failure::Io)?;
@@ -352,12 +363,7 @@ fn open_tunnel(
     origin: &Origin,
     deadline: Instant,
 ) -> Result<(), Failure> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(Failure::Io(io::ErrorKind::TimedOut.into()));
-    }
-    tcp.set_read_timeout(Some(left)).map_err(Failure::Io)?;
-    tcp.set_write_timeout(Some(left)).map_err(Failure::Io)?;
+    set_deadline(tcp, deadline)?;
     tcp.write_all(&proxy.connect_request(origin))
         .map_err(Failure::Io)?;
 
@@ -395,18 +401,7 @@ fn handshake(
     deadline: Instant,
 ) -> Result<(), Failure> {
     while stream.conn.is_handshaking() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(Failure::Io(io::ErrorKind::TimedOut.into()));
-        }
-        stream
-            .sock
-            .set_read_timeout(Some(left))
-            .map_err(Failure::Io)?;
-        stream
-            .sock
-            .set_write_timeout(Some(left))
-            .map_err(Failure::Io)?;
+        set_deadline(&stream.sock, deadline)?;
         match stream.conn.complete_io(&mut stream.sock) {
             Ok((0, 0)) if stream.conn.is_handshaking() => {
                 return Err(Failure::Io(io::ErrorKind::UnexpectedEof.into()))
@@ -507,12 +502,8 @@ fn lookup(host: String, port: u16, deadline: Instant) -> Result<Arc<[SocketAddr]
         if let Some(found) = slot.take() {
             return found.ok_or(Failure::HostNotFound);
         }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(Failure::Io(io::ErrorKind::TimedOut.into()));
-        }
         slot = ready
-            .wait_timeout(slot, left)
+            .wait_timeout(slot, time_left(deadline)?)
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .0;
     }
