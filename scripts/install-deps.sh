@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools the tests need, from Debian's packages, when missing.
 # Usage: scripts/install-deps.sh TOOL...   (e.g. valgrind g++ clang)
+#        scripts/install-deps.sh --package PACKAGE...   (installed whatever is present:
+#        for a package that provides no command, such as a sanitizer runtime)
 set -euo pipefail
 
 declare -A package_for=(
@@ -13,9 +15,14 @@ declare -A package_for=(
 )
 
 missing=()
-for tool in "$@"; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("${package_for[$tool]:-$tool}")
-done
+if [ "${1:-}" = --package ]; then
+  shift
+  missing=("$@")
+else
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("${package_for[$tool]:-$tool}")
+  done
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "install-deps: installing ${missing[*]}" >&2

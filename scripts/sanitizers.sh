@@ -37,12 +37,7 @@ printf 'int main(void) { return 0; }\n' >"$probe_dir/probe.c"
 if ! clang -fsanitize=address,undefined "$probe_dir/probe.c" -o "$probe_dir/probe" 2>/dev/null; then
   # Debian ships the runtime (libclang_rt.asan...) apart from clang itself.
   major=$(clang -dumpversion | cut -d. -f1)
-  echo "sanitizers: installing libclang-rt-$major-dev (clang's sanitizer runtime)" >&2
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "libclang-rt-$major-dev" >/dev/null
+  scripts/install-deps.sh --package "libclang-rt-$major-dev"
   clang -fsanitize=address,undefined "$probe_dir/probe.c" -o "$probe_dir/probe"
 fi
 
