@@ -29,13 +29,8 @@ fn tls_emulator(identity: TlsIdentity) -> Emulator {
 /// A client that trusts only `ca`.
 fn trusting(ca: &TestCa) -> common::Client {
     let builder = Builder::new();
-    assert_eq!(add_ca(&builder, &ca.pem()), OvokStatus::Ok);
+    assert_eq!(builder.add_ca_pem(&ca.pem()), OvokStatus::Ok);
     builder.build().unwrap()
-}
-
-fn add_ca(builder: &Builder, pem: &str) -> OvokStatus {
-    // SAFETY: a live builder and a live buffer of that length.
-    unsafe { ovok_client_builder_add_ca_pem(builder.0, pem.as_ptr(), pem.len()) }
 }
 
 #[test]
@@ -118,7 +113,7 @@ fn refused_settings_are_explained_and_leave_the_builder_usable() {
                 "CA file /nonexistent/private-ca.pem: No such file",
             ),
             (
-                add_ca(&builder, "not a certificate"),
+                builder.add_ca_pem("not a certificate"),
                 "ca_pem holds no PEM certificate",
             ),
             (
@@ -179,7 +174,7 @@ fn a_private_ca_is_trusted_only_when_added() {
 
     let builder = Builder::new();
     assert_eq!(
-        add_ca(&builder, &ca.pem()),
+        builder.add_ca_pem(&ca.pem()),
         OvokStatus::Ok,
         "{:?}",
         builder.last_error()
@@ -290,7 +285,7 @@ fn platform_trust_does_not_trust_a_private_ca_and_does_not_mix_with_added_cas() 
         .login(emulator.url(), DEMO_PASSWORD);
     assert_eq!(outcome.status, OvokStatus::Tls, "{outcome:?}");
 
-    assert_eq!(add_ca(&builder, &ca.pem()), OvokStatus::Ok);
+    assert_eq!(builder.add_ca_pem(&ca.pem()), OvokStatus::Ok);
     let (status, message) = builder.build().err().expect("contradictory settings");
     assert_eq!(status, OvokStatus::InvalidArgument);
     assert!(message.unwrap().contains("cannot be combined"));

@@ -83,11 +83,7 @@ fn a_server_without_tls_1_3_is_a_tls_error_that_names_the_cause() {
     let ca = common::pki::TestCa::new("ovok test CA");
     let url = tls12_only_server(&ca);
     let builder = common::Builder::new();
-    let pem = ca.pem();
-    // SAFETY: a live builder and a live buffer of that length.
-    let added =
-        unsafe { ovok::ffi::ovok_client_builder_add_ca_pem(builder.0, pem.as_ptr(), pem.len()) };
-    assert_eq!(added, OvokStatus::Ok);
+    assert_eq!(builder.add_ca_pem(&ca.pem()), OvokStatus::Ok);
     let outcome = builder.build().unwrap().login(&url, DEMO_PASSWORD);
     if cfg!(feature = "tls12") {
         // The handshake succeeds; the server then hangs up without answering.

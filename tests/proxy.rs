@@ -37,8 +37,8 @@ use common::hostile::short_timeout_client;
 use common::pki::TestCa;
 use common::{login, refused_url, Builder, Client};
 use ovok::ffi::{
-    ovok_client_builder_add_ca_pem, ovok_client_builder_set_connect_timeout_ms,
-    ovok_client_builder_set_proxy, ovok_client_builder_set_total_timeout_ms,
+    ovok_client_builder_set_connect_timeout_ms, ovok_client_builder_set_proxy,
+    ovok_client_builder_set_total_timeout_ms,
 };
 use ovok::OvokStatus;
 use ovok_emulator::{Config, Emulator, DEMO_PASSWORD};
@@ -197,10 +197,7 @@ fn proxied_client(proxy_url: &str, ca_pem: Option<&str>) -> Client {
             builder.last_error()
         );
         if let Some(pem) = ca_pem {
-            assert_eq!(
-                ovok_client_builder_add_ca_pem(builder.0, pem.as_ptr(), pem.len()),
-                OvokStatus::Ok
-            );
+            assert_eq!(builder.add_ca_pem(pem), OvokStatus::Ok);
         }
     }
     builder.build().expect("the proxied client builds")

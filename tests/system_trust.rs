@@ -11,7 +11,7 @@ mod common;
 
 use common::pki::TestCa;
 use common::{login, Builder};
-use ovok::ffi::{ovok_client_builder_add_ca_pem, ovok_client_builder_set_platform_trust};
+use ovok::ffi::ovok_client_builder_set_platform_trust;
 use ovok::OvokStatus;
 use ovok_emulator::{Config, Emulator, TlsIdentity, DEMO_PASSWORD};
 
@@ -123,11 +123,7 @@ fn child_process_trust() {
 
             // Added CAs replace the system store, so they still work.
             let builder = Builder::new();
-            let pem = env(CA_PEM);
-            // SAFETY: a live builder and a live buffer of that length.
-            let added =
-                unsafe { ovok_client_builder_add_ca_pem(builder.0, pem.as_ptr(), pem.len()) };
-            assert_eq!(added, OvokStatus::Ok);
+            assert_eq!(builder.add_ca_pem(&env(CA_PEM)), OvokStatus::Ok);
             let outcome = builder.build().unwrap().login(https.url(), DEMO_PASSWORD);
             assert_eq!(outcome.status, OvokStatus::Ok, "added CA: {outcome:?}");
         }

@@ -14,9 +14,10 @@ use std::sync::Arc;
 use std::thread;
 
 use ovok::ffi::{
-    ovok_client_build, ovok_client_builder_free, ovok_client_builder_last_error,
-    ovok_client_builder_new, ovok_client_free, ovok_client_login, ovok_client_refresh, ovok_login,
-    ovok_refresh, ovok_result_free, OvokClient, OvokClientBuilder, OvokResult,
+    ovok_client_build, ovok_client_builder_add_ca_pem, ovok_client_builder_free,
+    ovok_client_builder_last_error, ovok_client_builder_new, ovok_client_free, ovok_client_login,
+    ovok_client_refresh, ovok_login, ovok_refresh, ovok_result_free, OvokClient, OvokClientBuilder,
+    OvokResult,
 };
 use ovok::OvokStatus;
 
@@ -84,6 +85,12 @@ pub struct Builder(pub *mut OvokClientBuilder);
 impl Builder {
     pub fn new() -> Builder {
         Builder(ovok_client_builder_new())
+    }
+
+    /// `ovok_client_builder_add_ca_pem` with these PEM bytes.
+    pub fn add_ca_pem(&self, pem: &str) -> OvokStatus {
+        // SAFETY: a live builder and a live buffer of that length.
+        unsafe { ovok_client_builder_add_ca_pem(self.0, pem.as_ptr(), pem.len()) }
     }
 
     /// The builder's last error message, if any.
