@@ -6,126 +6,65 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
 use ovok_emulator::{load_users, Config, Emulator, TlsIdentity};
 
-const USAGE: &str = "\
-Offline emulator of the Ovok API auth endpoints.
-
-Usage: ovok-emulator [OPTIONS]
-
-Options:
-  --listen ADDR             Address to bind [default: 127.0.0.1:8080]; port 0 picks a free port
-  --users FILE              JSON array of users (default: the built-in demo user)
-  --tls-cert PEM            Serve HTTPS with this certificate chain (needs --tls-key)
-  --tls-key PEM             Private key for --tls-cert
-  --token-lifetime SECS     Access-token lifetime, reported as expiresIn [default: 3600]
-  --refresh-lifetime SECS   Refresh-token lifetime [default: 2592000]
-  --latency MS              Wait this many milliseconds before every answer [default: 0]
-  --fail-rate P             Answer this fraction (0.0-1.0) of requests with a 500 [default: 0]
-  --seed N                  Seed for --fail-rate: the same seed fails the same requests [default: 0]
-  --quiet                   Do not log requests to stderr
-  -h, --help                Show this help
-  -V, --version             Show the version
-
+/// Offline emulator of the Ovok API auth endpoints.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ovok-emulator",
+    version,
+    after_help = "\
 The first line on stdout is the base URL, e.g. http://127.0.0.1:43817.
 Request logs (method, path, status, time; never bodies or tokens) go to stderr.
-Demo user: john.doe@mail.com / password1234, clientId 5e505642-9024-474d-9434-e5a44f505cc5.
-";
-
-/// Parsed command line.
-#[derive(Debug)]
+Demo user: john.doe@mail.com / password1234, clientId 5e505642-9024-474d-9434-e5a44f505cc5."
+)]
 struct Args {
+    /// Address to bind; port 0 picks a free port
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: String,
+    /// JSON array of users (default: the built-in demo user)
+    #[arg(long, value_name = "FILE")]
     users: Option<PathBuf>,
+    /// Serve HTTPS with this certificate chain
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
+    /// Private key for --tls-cert
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Access-token lifetime, reported as expiresIn
+    #[arg(long, value_name = "SECS", default_value_t = ovok_emulator::DEFAULT_ACCESS_LIFETIME.as_secs(), value_parser = seconds)]
     token_lifetime: u64,
+    /// Refresh-token lifetime
+    #[arg(long, value_name = "SECS", default_value_t = ovok_emulator::DEFAULT_REFRESH_LIFETIME.as_secs(), value_parser = seconds)]
     refresh_lifetime: u64,
+    /// Wait this many milliseconds before every answer
+    #[arg(long = "latency", value_name = "MS", default_value_t = 0)]
     latency_ms: u64,
+    /// Answer this fraction (0.0-1.0) of requests with a 500
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = fail_rate)]
     fail_rate: f64,
+    /// Seed for --fail-rate: the same seed fails the same requests
+    #[arg(long, value_name = "N", default_value_t = 0)]
     seed: u64,
+    /// Do not log requests to stderr
+    #[arg(long, short)]
     quiet: bool,
 }
 
-#[derive(Debug)]
-enum Parsed {
-    Run(Args),
-    Help,
-    Version,
-}
-
-fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Parsed, String> {
-    let mut args = Args {
-        listen: "127.0.0.1:8080".to_owned(),
-        users: None,
-        tls_cert: None,
-        tls_key: None,
-        token_lifetime: ovok_emulator::DEFAULT_ACCESS_LIFETIME.as_secs(),
-        refresh_lifetime: ovok_emulator::DEFAULT_REFRESH_LIFETIME.as_secs(),
-        latency_ms: 0,
-        fail_rate: 0.0,
-        seed: 0,
-        quiet: false,
-    };
-    while let Some(arg) = argv.next() {
-        // Accept both `--flag value` and `--flag=value`.
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.into())),
-            _ => (arg, None),
-        };
-        let mut value = |name: &str| -> Result<String, String> {
-            inline
-                .clone()
-                .or_else(|| argv.next())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(Parsed::Help),
-            "-V" | "--version" => return Ok(Parsed::Version),
-            "--quiet" | "-q" => args.quiet = true,
-            "--listen" => args.listen = value("--listen")?,
-            "--users" => args.users = Some(value("--users")?.into()),
-            "--tls-cert" => args.tls_cert = Some(value("--tls-cert")?.into()),
-            "--tls-key" => args.tls_key = Some(value("--tls-key")?.into()),
-            "--token-lifetime" => {
-                args.token_lifetime = seconds("--token-lifetime", &value("--token-lifetime")?)?
-            }
-            "--refresh-lifetime" => {
-                args.refresh_lifetime =
-                    seconds("--refresh-lifetime", &value("--refresh-lifetime")?)?
-            }
-            "--latency" => args.latency_ms = number("--latency", &value("--latency")?)?,
-            "--seed" => args.seed = number("--seed", &value("--seed")?)?,
-            "--fail-rate" => args.fail_rate = fail_rate(&value("--fail-rate")?)?,
-            other => return Err(format!("unknown argument `{other}`")),
-        }
-    }
-    if args.tls_cert.is_some() != args.tls_key.is_some() {
-        return Err("--tls-cert and --tls-key must be given together".to_owned());
-    }
-    Ok(Parsed::Run(args))
-}
-
-fn seconds(name: &str, text: &str) -> Result<u64, String> {
+fn seconds(text: &str) -> Result<u64, String> {
     match text.parse::<u64>() {
         Ok(secs) if secs > 0 => Ok(secs),
         _ => Err(format!(
-            "{name} must be a positive whole number of seconds, got `{text}`"
+            "must be a positive whole number of seconds, got `{text}`"
         )),
     }
-}
-
-fn number(name: &str, text: &str) -> Result<u64, String> {
-    text.parse::<u64>()
-        .map_err(|_| format!("{name} must be a whole number, got `{text}`"))
 }
 
 fn fail_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
-        _ => Err(format!(
-            "--fail-rate must be a number from 0 to 1, got `{text}`"
-        )),
+        _ => Err(format!("must be a number from 0 to 1, got `{text}`")),
     }
 }
 
@@ -156,21 +95,9 @@ fn build_config(args: &Args) -> Result<Config, String> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
-        Ok(Parsed::Run(args)) => args,
-        Ok(Parsed::Help) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Ok(Parsed::Version) => {
-            println!("ovok-emulator {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("ovok-emulator: {e}\nTry `ovok-emulator --help`.");
-            return ExitCode::from(2);
-        }
-    };
+    // clap prints help and version to stdout (exit 0) and usage errors to
+    // stderr (exit 2).
+    let args = Args::parse();
     let config = match build_config(&args) {
         Ok(config) => config,
         Err(e) => {
@@ -213,21 +140,19 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Parsed, String> {
-        parse_args(args.iter().map(|s| s.to_string()))
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("ovok-emulator").chain(args.iter().copied()))
     }
 
     #[test]
     fn defaults_and_flags() {
-        let Ok(Parsed::Run(args)) = parse(&[]) else {
-            panic!()
-        };
+        let args = parse(&[]).unwrap();
         assert_eq!(args.listen, "127.0.0.1:8080");
         assert_eq!(args.token_lifetime, 3600);
         assert_eq!(args.refresh_lifetime, 2_592_000);
         assert!(!args.quiet);
 
-        let Ok(Parsed::Run(args)) = parse(&[
+        let args = parse(&[
             "--listen",
             "127.0.0.1:0",
             "--token-lifetime=60",
@@ -241,33 +166,53 @@ mod tests {
             "--fail-rate=0.5",
             "--seed",
             "7",
-        ]) else {
-            panic!()
-        };
-        assert_eq!(args.latency_ms, 25);
-        assert_eq!(args.fail_rate, 0.5);
-        assert_eq!(args.seed, 7);
+        ])
+        .unwrap();
         assert_eq!(args.listen, "127.0.0.1:0");
         assert_eq!(args.token_lifetime, 60);
         assert_eq!(args.refresh_lifetime, 120);
         assert!(args.quiet);
         assert_eq!(args.users, Some(PathBuf::from("u.json")));
+        assert_eq!(args.latency_ms, 25);
+        assert_eq!(args.fail_rate, 0.5);
+        assert_eq!(args.seed, 7);
     }
 
     #[test]
     fn help_and_errors() {
-        assert!(matches!(parse(&["--help"]), Ok(Parsed::Help)));
-        assert!(matches!(parse(&["-V"]), Ok(Parsed::Version)));
-        assert!(parse(&["--bogus"]).unwrap_err().contains("--bogus"));
-        assert!(parse(&["--listen"]).unwrap_err().contains("needs a value"));
-        assert!(parse(&["--token-lifetime", "0"]).is_err());
-        assert!(parse(&["--token-lifetime", "abc"]).is_err());
-        assert!(parse(&["--fail-rate", "1.5"]).is_err());
-        assert!(parse(&["--fail-rate", "x"]).is_err());
-        assert!(parse(&["--latency", "-1"]).is_err());
-        assert!(parse(&["--seed", "1.5"]).is_err());
+        use clap::error::ErrorKind;
+        assert_eq!(
+            parse(&["--help"]).unwrap_err().kind(),
+            ErrorKind::DisplayHelp
+        );
+        assert_eq!(
+            parse(&["-V"]).unwrap_err().kind(),
+            ErrorKind::DisplayVersion
+        );
+        assert!(parse(&["--bogus"])
+            .unwrap_err()
+            .to_string()
+            .contains("--bogus"));
+        assert!(parse(&["--listen"]).is_err());
+        for bad in [
+            &["--token-lifetime", "0"][..],
+            &["--token-lifetime", "abc"],
+            &["--fail-rate", "1.5"],
+            &["--fail-rate", "x"],
+            &["--latency", "-1"],
+            &["--seed", "1.5"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
         assert!(parse(&["--tls-cert", "c.pem"])
             .unwrap_err()
-            .contains("together"));
+            .to_string()
+            .contains("--tls-key"));
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
     }
 }

@@ -17,12 +17,18 @@ use crate::{Config, Stats};
 /// Largest accepted request body; matches the real API's body-parser limit.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// A finished response: status code and JSON text (empty for 204).
+/// A finished response: status code, media type and body (empty for 204).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
     pub status: u16,
+    pub content_type: &'static str,
     pub body: String,
 }
+
+/// The media type of every JSON answer.
+pub const JSON: &str = "application/json; charset=utf-8";
+/// The contract, served at `GET /openapi.yaml`.
+pub const OPENAPI_YAML: &str = include_str!("../openapi.yaml");
 
 /// The endpoints that exist.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,12 +39,14 @@ pub enum Route {
     Me,
     /// `GET /_emulator/stats`: the emulator's own counters, never delayed or failed.
     Stats,
+    /// `GET /openapi.yaml`: the contract, never delayed or failed.
+    OpenApi,
 }
 
 impl Route {
     /// Whether `--latency` and `--fail-rate` apply to this route.
     pub fn takes_faults(self) -> bool {
-        self != Route::Stats
+        !matches!(self, Route::Stats | Route::OpenApi)
     }
 }
 
@@ -65,6 +73,7 @@ pub fn route(method: &str, url: &str) -> Result<Route, Reply> {
         "/auth/logout" | "/v1/auth/logout" => Some((Route::Logout, "POST")),
         "/auth/me" => Some((Route::Me, "GET")),
         "/_emulator/stats" => Some((Route::Stats, "GET")),
+        "/openapi.yaml" => Some((Route::OpenApi, "GET")),
         _ => None,
     };
     match route {
@@ -91,6 +100,7 @@ pub fn error(status: u16, message: impl Into<Value>) -> Reply {
     };
     Reply {
         status,
+        content_type: JSON,
         // Serializing a struct of plain values cannot fail; keep a valid body anyway.
         body: serde_json::to_string(&body).unwrap_or_else(|_| {
             format!(r#"{{"statusCode":{status},"message":"error","error":"Error"}}"#)
@@ -178,7 +188,7 @@ impl App {
             Route::Refresh => &self.counters.refresh,
             Route::Logout => &self.counters.logout,
             Route::Me => &self.counters.me,
-            Route::Stats => return,
+            Route::Stats | Route::OpenApi => return,
         };
         counter.fetch_add(1, Ordering::SeqCst);
     }
@@ -201,6 +211,11 @@ impl App {
             Route::Logout => self.logout(request.authorization),
             Route::Me => self.me(request.authorization),
             Route::Stats => json_reply(&self.stats()),
+            Route::OpenApi => Reply {
+                status: 200,
+                content_type: "application/yaml",
+                body: OPENAPI_YAML.to_owned(),
+            },
         }
     }
 
@@ -310,6 +325,7 @@ impl App {
         match self.lock_tokens().logout(jti, jwt::now()) {
             Ok(()) => Reply {
                 status: 204,
+                content_type: JSON,
                 body: String::new(),
             },
             Err(_) => unauthorized(),
@@ -420,14 +436,18 @@ fn parse_json_body(
 
 fn json_reply(value: &impl Serialize) -> Reply {
     match serde_json::to_string(value) {
-        Ok(body) => Reply { status: 200, body },
+        Ok(body) => Reply {
+            status: 200,
+            content_type: JSON,
+            body,
+        },
         Err(_) => internal_error(),
     }
 }
 
 /// Password comparison whose time does not depend on where the bytes differ.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    bool::from(subtle::ConstantTimeEq::ct_eq(a, b))
 }
 
 #[cfg(test)]
@@ -438,6 +458,25 @@ mod tests {
     use std::time::Duration;
 
     const JSON: Option<&str> = Some("application/json");
+
+    #[test]
+    fn the_contract_lists_every_route() {
+        for path in [
+            "/v2/auth/login:",
+            "/auth/login:",
+            "/auth/refresh-token:",
+            "/auth/logout:",
+            "/v1/auth/logout:",
+            "/auth/me:",
+            "/_emulator/stats:",
+            "/openapi.yaml:",
+        ] {
+            assert!(
+                OPENAPI_YAML.contains(&format!("\n  {path}\n")),
+                "{path} missing from openapi.yaml"
+            );
+        }
+    }
 
     fn app() -> App {
         App::with_signer(&Config::default(), Signer::with_secret([1; 32]))

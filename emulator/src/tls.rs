@@ -1,5 +1,5 @@
-//! HTTPS support: builds the rustls 0.23 server configuration from PEM. Each
-//! connection thread (see `server`) wraps its socket in a rustls stream.
+//! HTTPS support: builds the rustls 0.23 server configuration from PEM, which
+//! `server` hands to tokio-rustls for each connection's handshake.
 
 use std::io;
 use std::sync::Arc;

@@ -211,12 +211,13 @@ fn absurd_content_length_is_413_and_others_are_still_served() {
     );
     drop(http);
 
-    // Same for a length that does not even fit in 64 bits.
+    // A length that does not even fit in 64 bits is hyper's malformed request.
     let mut http = Http::connect(emulator.local_addr());
     http.write_raw(
         b"POST /v2/auth/login HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999999999999999\r\n\r\n",
     );
-    assert_eq!(http.read_response().status, 413);
+    assert_eq!(http.read_response().status, 400);
+    assert!(http.closed_by_server());
 
     // The existing keep-alive connection and new ones keep working.
     assert_eq!(
@@ -356,12 +357,10 @@ fn malformed_and_oversized_heads_are_rejected() {
     let emulator = start();
     let mut http = Http::connect(emulator.local_addr());
     http.write_raw(b"NOT HTTP AT ALL\r\n\r\n");
+    // hyper answers what it cannot parse itself, with an empty body.
     let response = http.read_response();
     assert_eq!(response.status, 400);
-    assert_eq!(
-        response.json(),
-        json!({"statusCode": 400, "message": "malformed HTTP request", "error": "Bad Request"})
-    );
+    assert!(response.body.is_empty());
     assert!(http.closed_by_server());
 
     let mut http = Http::connect(emulator.local_addr());
@@ -369,7 +368,12 @@ fn malformed_and_oversized_heads_are_rejected() {
     http.write_raw(big_header.as_bytes());
     let response = http.read_response();
     assert_eq!(response.status, 431);
-    assert_eq!(response.json()["error"], "Request Header Fields Too Large");
+    assert!(http.closed_by_server());
+
+    let mut http = Http::connect(emulator.local_addr());
+    let many_headers: String = (0..80).map(|i| format!("X-{i}: v\r\n")).collect();
+    http.write_raw(format!("GET / HTTP/1.1\r\n{many_headers}\r\n").as_bytes());
+    assert_eq!(http.read_response().status, 431);
     assert!(http.closed_by_server());
 
     let mut http = Http::connect(emulator.local_addr());

@@ -239,6 +239,14 @@ fn fail_rate_one_fails_everything_but_the_stats() {
     let response = http.request("GET", "/_emulator/stats", &[], b"");
     assert_eq!(response.status, 200);
     assert_eq!(response.json()["loginRequests"], 1);
+    let response = http.request("GET", "/openapi.yaml", &[], b"");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("Content-Type"), Some("application/yaml"));
+    assert!(
+        response.body.starts_with("openapi: 3.1"),
+        "{}",
+        response.body
+    );
 }
 
 #[test]
@@ -302,4 +310,5 @@ fn stats_are_never_delayed() {
     let mut http = Http::connect(emulator.local_addr());
     let response = http.request("GET", "/_emulator/stats", &[], b"");
     assert_eq!(response.status, 200);
+    assert_eq!(http.request("GET", "/openapi.yaml", &[], b"").status, 200);
 }
