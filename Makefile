@@ -26,6 +26,7 @@ C_BIN := $(RELEASE)/c-tests
 EXAMPLES_BIN := $(RELEASE)/examples-c
 WITH_EMULATOR := scripts/with-emulator.sh
 
+.PHONY: emulator-contract emulator-load
 .PHONY: all build demo test deps lint rust-test c-test sanitizers python-test budgets bench fuzz check-native-libs clean
 
 all: build
@@ -43,7 +44,7 @@ $(EXAMPLES_BIN)/login: examples/login.c include/ovok.h build
 demo: deps build $(EXAMPLES_BIN)/login
 	@scripts/demo.sh
 
-test: deps lint rust-test c-test sanitizers python-test budgets
+test: deps lint rust-test c-test sanitizers python-test budgets emulator-contract emulator-load
 	@echo "make test: all suites passed"
 
 lint:
@@ -57,6 +58,15 @@ rust-test:
 	$(CARGO) test --workspace
 	$(CARGO) test -p ovok --features test-hooks --test panic_boundary
 	$(CARGO) test -p ovok --features bundled-roots,tls12 --lib --test client_ffi --test login_tls
+
+# The emulator against its published contract (schemathesis, pinned, in a
+# venv under target/), and under load (wrk, 64 keep-alive connections: counts
+# errors and timeouts, asserts no speed).
+emulator-contract: build
+	scripts/emulator-contract.sh
+
+emulator-load: build
+	scripts/emulator-load.sh 5
 
 TEST_LOGIN_C := $(CFLAGS) -DOVOK_EXPECTED_VERSION='"$(VERSION)"' tests/c/test_login.c
 

@@ -20,8 +20,8 @@ if [ "${1:-}" = "--quick" ]; then
   out_png=$root/target/bench/benchmarks.quick.png
 fi
 
-# --- system packages: a C compiler, libcurl with OpenSSL, openssl for the certificate
-scripts/install-deps.sh gcc curl-config openssl
+# --- system packages: a C compiler, libcurl with OpenSSL
+scripts/install-deps.sh gcc curl-config
 python=${PYTHON:-python3}
 if ! "$python" -c 'import venv, ensurepip' >/dev/null 2>&1; then
   sudo=""
@@ -59,20 +59,15 @@ fi
 wheel=$("$venv/bin/python" bindings/python/build_wheel.py --out "$root/target/wheels" | tail -n 1)
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$wheel"
 
-# --- a throwaway CA and server certificate (ECDSA P-256), valid for 127.0.0.1 and
-# the extra loopback addresses the cold runs rotate through. Deleted on exit.
+# --- a throwaway CA and server certificate (ECDSA P-256, made by rcgen in the
+# emulator), valid for 127.0.0.1 and the extra loopback addresses the cold runs
+# rotate through. Deleted on exit.
 rotate=300
 tls=$(mktemp -d)
 trap 'rm -rf "$tls"' EXIT
-san="IP:127.0.0.1"
-for ((i = 2; i < rotate + 2; i++)); do san+=",IP:127.0.$((i / 256)).$((i % 256))"; done
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-  -subj "/CN=ovok bench CA" -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-  -subj "/CN=127.0.0.1" -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
-printf 'subjectAltName=%s\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n' "$san" >"$tls/ext.cnf"
-openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
-  -days 2 -extfile "$tls/ext.cnf" -out "$tls/server.pem" 2>/dev/null
+names=(--cert-name 127.0.0.1)
+for ((i = 2; i < rotate + 2; i++)); do names+=(--cert-name "127.0.$((i / 256)).$((i % 256))"); done
+"$root/target/release/ovok-emulator" --generate-cert "$tls" "${names[@]}"
 
 driver=("$venv/bin/python" bench/run_bench.py --bench-c "$out/bench_c" --python "$venv/bin/python"
   --emulator "$root/target/release/ovok-emulator" --cert "$tls/ca.pem" --key "$tls/server.key"

@@ -6,8 +6,9 @@ mod common;
 use std::ffi::CString;
 use std::time::{Duration, Instant};
 
+use common::hostile::HostileServer;
 use common::pki::TestCa;
-use common::{silent_server, Builder, CannedServer};
+use common::Builder;
 use ovok::ffi::{
     ovok_client_build, ovok_client_builder_add_ca_file, ovok_client_builder_add_ca_pem,
     ovok_client_builder_set_connect_timeout_ms, ovok_client_builder_set_platform_trust,
@@ -147,7 +148,8 @@ fn the_total_timeout_bounds_a_silent_server() {
         OvokStatus::Ok
     );
     let client = builder.build().unwrap();
-    let url = silent_server();
+    let server = HostileServer::silent();
+    let url = server.url();
     let started = Instant::now();
     let outcome = client.login(&url, DEMO_PASSWORD);
     let waited = started.elapsed();
@@ -299,8 +301,8 @@ fn an_explicit_proxy_is_used_and_its_failure_is_a_connection_error() {
         unsafe { ovok_client_builder_set_proxy(builder.0, proxy.as_ptr()) },
         OvokStatus::Ok
     );
-    let server = CannedServer::with_body("200 OK", "application/json", "{}");
-    let outcome = builder.build().unwrap().login(&server.url, DEMO_PASSWORD);
+    let server = HostileServer::with_body("200 OK", "application/json", "{}");
+    let outcome = builder.build().unwrap().login(&server.url(), DEMO_PASSWORD);
     assert_eq!(outcome.status, OvokStatus::Connection, "{outcome:?}");
     assert_eq!(
         server.connections(),

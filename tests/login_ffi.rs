@@ -6,7 +6,8 @@ mod common;
 use std::ffi::CStr;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use common::{http_response, login, login_raw, refused_url, silent_server, CannedServer};
+use common::hostile::{sized_response, HostileServer};
+use common::{login, login_raw, refused_url};
 use ovok::ffi::{ovok_status_name, ovok_version, OvokStatusValue};
 use ovok::OvokStatus;
 use ovok_emulator::{Config, Emulator, DEMO_CLIENT_ID, DEMO_EMAIL, DEMO_PASSWORD};
@@ -149,12 +150,12 @@ fn a_422_joins_every_validation_message() {
 
 #[test]
 fn a_400_carries_the_nest_message() {
-    let server = CannedServer::with_body(
+    let server = HostileServer::with_body(
         "400 Bad Request",
         "application/json",
         r#"{"statusCode":400,"message":"Unexpected token } in JSON at position 12","error":"Bad Request"}"#,
     );
-    let outcome = login(&server.url, DEMO_PASSWORD);
+    let outcome = login(&server.url(), DEMO_PASSWORD);
     assert_eq!(
         (outcome.status, outcome.http_status),
         (OvokStatus::BadRequest, 400)
@@ -187,41 +188,41 @@ fn the_emulator_itself_answers_400_to_a_raw_invalid_body() {
 fn non_json_and_odd_statuses_are_described() {
     let cases = [
         (
-            CannedServer::with_body("502 Bad Gateway", "text/html", "<html>bad gateway</html>"),
+            HostileServer::with_body("502 Bad Gateway", "text/html", "<html>bad gateway</html>"),
             OvokStatus::ServerError,
             "expected JSON, got text/html (502)",
         ),
         (
-            CannedServer::start(http_response(
+            HostileServer::answering(sized_response(
                 "302 Found",
                 &[("Location", "https://elsewhere.example/login")],
-                "",
+                b"",
             )),
             OvokStatus::HttpError,
             "HTTP 302 redirect to https://elsewhere.example/login was not followed",
         ),
         (
-            CannedServer::start(http_response(
+            HostileServer::answering(sized_response(
                 "429 Too Many Requests",
                 &[("Retry-After", "30"), ("Content-Type", "application/json")],
-                r#"{"statusCode":429,"message":"slow down"}"#,
+                br#"{"statusCode":429,"message":"slow down"}"#,
             )),
             OvokStatus::HttpError,
             "slow down (Retry-After: 30)",
         ),
         (
-            CannedServer::with_body("200 OK", "text/html", "<html>captive portal</html>"),
+            HostileServer::with_body("200 OK", "text/html", "<html>captive portal</html>"),
             OvokStatus::InvalidResponse,
             "expected JSON, got text/html (200)",
         ),
         (
-            CannedServer::with_body("200 OK", "application/json", r#"{"accessToken":"a.b.c"}"#),
+            HostileServer::with_body("200 OK", "application/json", r#"{"accessToken":"a.b.c"}"#),
             OvokStatus::InvalidResponse,
             "missing the required field project",
         ),
     ];
     for (server, status, message) in cases {
-        let outcome = login(&server.url, DEMO_PASSWORD);
+        let outcome = login(&server.url(), DEMO_PASSWORD);
         assert_eq!(outcome.status, status, "{outcome:?}");
         let actual = outcome.error_message.unwrap();
         assert!(actual.contains(message), "{actual:?} lacks {message:?}");
@@ -231,8 +232,8 @@ fn non_json_and_odd_statuses_are_described() {
 #[test]
 fn a_body_over_one_mebibyte_is_refused() {
     let huge = format!(r#"{{"accessToken":"{}"}}"#, "a".repeat(1024 * 1024));
-    let server = CannedServer::with_body("200 OK", "application/json", &huge);
-    let outcome = login(&server.url, DEMO_PASSWORD);
+    let server = HostileServer::with_body("200 OK", "application/json", &huge);
+    let outcome = login(&server.url(), DEMO_PASSWORD);
     assert_eq!(outcome.status, OvokStatus::InvalidResponse);
     assert!(outcome
         .error_message
@@ -243,9 +244,9 @@ fn a_body_over_one_mebibyte_is_refused() {
 #[test]
 fn connections_are_reused_across_calls() {
     let body = r#"{"accessToken":"a.b.c","project":{"reference":"Project/1","display":"P"},"profile":{"reference":"Patient/1","display":"Q"}}"#;
-    let server = CannedServer::with_body("200 OK", "application/json", body);
+    let server = HostileServer::with_body("200 OK", "application/json", body);
     for _ in 0..5 {
-        let outcome = login(&server.url, DEMO_PASSWORD);
+        let outcome = login(&server.url(), DEMO_PASSWORD);
         assert_eq!(outcome.status, OvokStatus::Ok, "{outcome:?}");
         assert_eq!(
             (
@@ -275,7 +276,8 @@ fn connection_refused_is_a_connection_error() {
 
 #[test]
 fn a_server_that_never_answers_times_out_after_the_total_timeout() {
-    let url = silent_server();
+    let server = HostileServer::silent();
+    let url = server.url();
     let started = Instant::now();
     let outcome = login(&url, DEMO_PASSWORD);
     let waited = started.elapsed().as_secs_f64();

@@ -5,7 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{login, refresh_raw, CannedServer};
+use common::hostile::HostileServer;
+use common::{login, refresh_raw};
 use ovok::OvokStatus;
 use ovok_emulator::{Config, Emulator, DEMO_PASSWORD};
 
@@ -114,12 +115,12 @@ fn bad_arguments_are_rejected_before_any_network_io() {
 fn without_expires_in_the_expiry_falls_back_to_the_exp_claim() {
     // {"sub":"Patient/1","exp":1779354571}
     let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJQYXRpZW50LzEiLCJleHAiOjE3NzkzNTQ1NzF9.c2ln";
-    let server = CannedServer::with_body(
+    let server = HostileServer::with_body(
         "200 OK",
         "application/json",
         &format!(r#"{{"access_token":"{jwt}"}}"#),
     );
-    let outcome = refresh_raw(Some(&server.url), Some("r.e.f"));
+    let outcome = refresh_raw(Some(&server.url()), Some("r.e.f"));
     assert_eq!(outcome.status, OvokStatus::Ok, "{outcome:?}");
     assert_eq!(
         (outcome.expires_in, outcome.expires_at),

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod certs;
+
 use clap::Parser;
 use ovok_emulator::{load_users, Config, Emulator, TlsIdentity};
 
@@ -50,6 +52,14 @@ struct Args {
     /// Do not log requests to stderr
     #[arg(long, short)]
     quiet: bool,
+    /// Write a test CA (ca.pem) and a server certificate it signed
+    /// (server.pem, server.key) into DIR, then exit
+    #[arg(long, value_name = "DIR")]
+    generate_cert: Option<PathBuf>,
+    /// A DNS name or IP address for --generate-cert's server certificate;
+    /// repeatable [default: localhost, 127.0.0.1, ::1]
+    #[arg(long, value_name = "NAME", requires = "generate_cert")]
+    cert_name: Vec<String>,
 }
 
 fn seconds(text: &str) -> Result<u64, String> {
@@ -98,6 +108,20 @@ fn main() -> ExitCode {
     // clap prints help and version to stdout (exit 0) and usage errors to
     // stderr (exit 2).
     let args = Args::parse();
+    if let Some(dir) = &args.generate_cert {
+        let names = if args.cert_name.is_empty() {
+            certs::DEFAULT_NAMES.map(String::from).to_vec()
+        } else {
+            args.cert_name.clone()
+        };
+        return match certs::generate(dir, &names) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("ovok-emulator: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match build_config(&args) {
         Ok(config) => config,
         Err(e) => {

@@ -139,22 +139,27 @@ fn bad_pem_is_invalid_input() {
 }
 
 #[test]
-fn binary_serves_https_with_pem_files() {
+fn binary_serves_https_with_a_generated_certificate() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
 
-    let (identity, cert) = identity();
+    let binary = env!("CARGO_BIN_EXE_ovok-emulator");
     let dir = std::env::temp_dir().join(format!("ovok-emulator-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert_path, &identity.cert_pem).unwrap();
-    std::fs::write(&key_path, &identity.key_pem).unwrap();
+    let generated = Command::new(binary)
+        .arg("--generate-cert")
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(generated.success());
+    let ca = CertificateDer::from_pem_file(dir.join("ca.pem")).unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ovok-emulator"))
+    let mut child = Command::new(binary)
         .args(["--listen", "127.0.0.1:0", "--quiet", "--tls-cert"])
-        .arg(&cert_path)
+        .arg(dir.join("server.pem"))
         .arg("--tls-key")
-        .arg(&key_path)
+        .arg(dir.join("server.key"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -170,15 +175,19 @@ fn binary_serves_https_with_pem_files() {
             .strip_prefix("https://127.0.0.1:")
             .unwrap_or_else(|| panic!("unexpected URL line {url:?}"));
         let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let tcp = TcpStream::connect(addr).unwrap();
-        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut http = Http::over(StreamOwned::new(connection(cert, "localhost"), tcp));
-        assert_eq!(
-            http.post_json("/auth/login", &demo_login_body()).status,
-            200
-        );
+        // The server certificate names both, and chains to the generated CA.
+        for name in ["localhost", "127.0.0.1"] {
+            let tcp = TcpStream::connect(addr).unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut http = Http::over(StreamOwned::new(connection(ca.clone(), name), tcp));
+            assert_eq!(
+                http.post_json("/auth/login", &demo_login_body()).status,
+                200
+            );
+        }
     });
     let _ = child.kill();
     let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
     result.unwrap();
 }

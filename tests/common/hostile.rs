@@ -259,6 +259,17 @@ impl HostileServer {
         })
     }
 
+    /// [`HostileServer::answering`] with a response of `status`, a
+    /// Content-Type and a correct Content-Length.
+    pub fn with_body(status: &str, content_type: &str, body: &str) -> HostileServer {
+        HostileServer::answering(typed_response(status, content_type, &[], body.as_bytes()))
+    }
+
+    /// A server that accepts connections, reads what comes and never answers.
+    pub fn silent() -> HostileServer {
+        HostileServer::start(|conn| conn.stall(Duration::from_secs(3600)))
+    }
+
     /// A server that counts connections and request heads and answers
     /// nothing useful: the target of redirects that must not be followed.
     pub fn counting() -> HostileServer {
@@ -305,6 +316,14 @@ pub fn raw_response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<
     bytes
 }
 
+/// A response with these headers and a correct Content-Length after them.
+pub fn sized_response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let length = body.len().to_string();
+    let mut headers = headers.to_vec();
+    headers.push(("Content-Length", &length));
+    raw_response(status, &headers, body)
+}
+
 /// A response with a Content-Type, extra headers and a correct Content-Length.
 pub fn typed_response(
     status: &str,
@@ -312,22 +331,17 @@ pub fn typed_response(
     extra: &[(&str, &str)],
     body: &[u8],
 ) -> Vec<u8> {
-    let length = body.len().to_string();
     let mut headers = vec![("Content-Type", content_type)];
     headers.extend_from_slice(extra);
-    headers.push(("Content-Length", &length));
-    raw_response(status, &headers, body)
+    sized_response(status, &headers, body)
 }
 
 /// A JSON response with a correct Content-Length.
 pub fn json_response(status: &str, body: &str) -> Vec<u8> {
-    let length = body.len().to_string();
-    raw_response(
+    typed_response(
         status,
-        &[
-            ("Content-Type", "application/json; charset=utf-8"),
-            ("Content-Length", &length),
-        ],
+        "application/json; charset=utf-8",
+        &[],
         body.as_bytes(),
     )
 }

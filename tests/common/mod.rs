@@ -1,5 +1,6 @@
-//! Shared helpers for the integration tests: calling the C ABI safely, and
-//! small raw-socket servers that answer with whatever a test needs.
+//! Shared helpers for the integration tests: calling the C ABI safely. The
+//! one raw-socket server that answers with whatever a test needs is
+//! [`hostile::HostileServer`].
 
 #![allow(dead_code)]
 
@@ -7,11 +8,7 @@ pub mod hostile;
 pub mod pki;
 
 use std::ffi::{c_char, CStr, CString};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::thread;
+use std::net::TcpListener;
 
 use ovok::ffi::{
     ovok_client_build, ovok_client_builder_add_ca_pem, ovok_client_builder_free,
@@ -186,94 +183,6 @@ pub fn login(base_url: &str, password: &str) -> Outcome {
         Some(password),
         Some(ovok_emulator::DEMO_CLIENT_ID),
     )
-}
-
-/// A keep-alive HTTP/1.1 server on loopback that answers every request with
-/// the same raw bytes, and counts the connections it accepted.
-pub struct CannedServer {
-    pub url: String,
-    pub connections: Arc<AtomicUsize>,
-}
-
-impl CannedServer {
-    pub fn start(response: Vec<u8>) -> CannedServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let connections = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&connections);
-        let response = Arc::new(response);
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                counter.fetch_add(1, Ordering::SeqCst);
-                let response = Arc::clone(&response);
-                thread::spawn(move || answer_each_request(stream, &response));
-            }
-        });
-        CannedServer { url, connections }
-    }
-
-    /// A server answering `status` with a body and content type.
-    pub fn with_body(status: &str, content_type: &str, body: &str) -> CannedServer {
-        CannedServer::start(http_response(
-            status,
-            &[("Content-Type", content_type)],
-            body,
-        ))
-    }
-
-    pub fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
-    }
-}
-
-/// Builds a complete HTTP/1.1 response with a Content-Length.
-pub fn http_response(status: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
-    let mut text = format!("HTTP/1.1 {status}\r\n");
-    for (name, value) in headers {
-        text.push_str(&format!("{name}: {value}\r\n"));
-    }
-    text.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    text.into_bytes()
-}
-
-fn answer_each_request(stream: TcpStream, response: &[u8]) {
-    let mut writer = stream.try_clone().unwrap();
-    let mut reader = BufReader::new(stream);
-    loop {
-        let mut content_length = 0usize;
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    content_length = value.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0; content_length];
-        if reader.read_exact(&mut body).is_err() || writer.write_all(response).is_err() {
-            return;
-        }
-    }
-}
-
-/// A server that accepts connections and reads requests but never answers.
-pub fn silent_server() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
-    url
 }
 
 /// A loopback URL on which nothing listens.
