@@ -7,14 +7,15 @@
 #![deny(unsafe_code)]
 
 pub mod base_url;
+mod buffers;
 pub mod client;
 pub mod config;
 pub mod error;
 pub mod ffi;
-mod http;
 pub mod jwt;
 mod proxy;
 pub mod request;
+mod resolver;
 pub mod response;
 pub mod status;
 mod tls;
@@ -24,7 +25,7 @@ mod transport;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use crate::http::read_canned as read_http_response;
+    pub use crate::client::read_canned_response as read_http_response;
 }
 
 pub use base_url::{BaseUrl, DEFAULT_BASE_URL};
