@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ureq::http::Response;
+use ureq::http::{HeaderValue, Response, Uri};
 use ureq::{Agent, Body, Timeout};
 use zeroize::Zeroizing;
 
@@ -23,6 +23,8 @@ use crate::transport::{Failure, Network, OvokConnector, OUTPUT_BUFFER};
 /// which the C boundary must turn into `OVOK_STATUS_INTERNAL`.
 #[cfg(feature = "test-hooks")]
 pub const TEST_PANIC_EMAIL: &str = "panic@test-hooks.invalid";
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// The response head (status line and headers) must fit in this.
 pub(crate) const MAX_HEAD_LEN: usize = 64 * 1024;
@@ -43,7 +45,30 @@ pub struct Client {
 }
 
 /// A base URL as the caller gave it, and parsed.
-type ParsedBaseUrl = (String, Arc<BaseUrl>);
+type ParsedBaseUrl = (String, Arc<Routes>);
+
+/// The URIs of a base URL's routes, parsed once: a `Uri` is cloned
+/// without a copy, a `String` would be parsed again on every call.
+#[derive(Debug)]
+struct Routes {
+    login: Uri,
+    refresh: Uri,
+    logout: Uri,
+}
+
+impl Routes {
+    fn new(base: BaseUrl) -> Result<Routes, Error> {
+        let uri = |route: &str| {
+            Uri::try_from(base.join(route))
+                .map_err(|_| Error::invalid_argument("base_url is not a valid URI"))
+        };
+        Ok(Routes {
+            login: uri(LOGIN_ROUTE)?,
+            refresh: uri(REFRESH_ROUTE)?,
+            logout: uri(LOGOUT_ROUTE)?,
+        })
+    }
+}
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -109,7 +134,7 @@ impl Client {
     }
 
     /// `BaseUrl::parse`, remembering the last success.
-    fn base_url(&self, raw: Option<&str>) -> Result<Arc<BaseUrl>, Error> {
+    fn base_url(&self, raw: Option<&str>) -> Result<Arc<Routes>, Error> {
         let key = raw.unwrap_or("");
         let mut last = self
             .last_base_url
@@ -120,7 +145,7 @@ impl Client {
                 return Ok(Arc::clone(parsed));
             }
         }
-        let parsed = Arc::new(BaseUrl::parse(raw)?);
+        let parsed = Arc::new(Routes::new(BaseUrl::parse(raw)?)?);
         *last = Some((key.to_string(), Arc::clone(&parsed)));
         Ok(parsed)
     }
@@ -152,8 +177,7 @@ impl Client {
         let body = credentials.login_body();
         let secrets = [credentials.password];
         let (http_status, body) = self.post(
-            &url,
-            LOGIN_ROUTE,
+            &url.login,
             Some(&body),
             None,
             &secrets,
@@ -171,8 +195,7 @@ impl Client {
         request::validate_refresh_token(refresh_token)?;
         let body = request::refresh_body(refresh_token);
         let (http_status, body) = self.post(
-            &url,
-            REFRESH_ROUTE,
+            &url.refresh,
             Some(&body),
             None,
             &[refresh_token],
@@ -192,8 +215,7 @@ impl Client {
         authorization.push_str("Bearer ");
         authorization.push_str(access_token);
         let (http_status, _body) = self.post(
-            &url,
-            LOGOUT_ROUTE,
+            &url.logout,
             None,
             Some(&authorization),
             &[access_token],
@@ -202,21 +224,19 @@ impl Client {
         Ok(http_status)
     }
 
-    /// POSTs `body` (JSON) or nothing to `route` under `base`; returns a 2xx
+    /// POSTs `body` (JSON) or nothing to `uri`; returns a 2xx
     /// status with its body, or the error for anything else. Every message
     /// that holds server text is sanitized against `secrets`.
     fn post(
         &self,
-        base: &BaseUrl,
-        route: &str,
+        uri: &Uri,
         body: Option<&[u8]>,
         authorization: Option<&str>,
         secrets: &[&str],
         resend: Resend,
     ) -> Result<(u16, Zeroizing<Vec<u8>>), Error> {
-        let url = base.join(route);
         let send = |fresh_connection: bool| {
-            let mut request = self.agent.post(url.as_str());
+            let mut request = self.agent.post(uri);
             if fresh_connection {
                 // No idle connection is young enough: a new one is made.
                 request = request.config().max_idle_age(Duration::ZERO).build();
@@ -225,7 +245,7 @@ impl Client {
                 request = request.header("Authorization", authorization);
             }
             match body {
-                Some(body) => request.content_type("application/json").send(body),
+                Some(body) => request.content_type(JSON).send(body),
                 None => request.send(&[][..]),
             }
         };
@@ -510,9 +530,15 @@ mod tests {
         let refused = client.base_url(Some("http://example.com")).unwrap_err();
         assert_eq!(refused.status, OvokStatus::InvalidArgument);
         let other = client.base_url(Some("http://127.0.0.1:9090")).unwrap();
-        assert_eq!(other.origin().port, 9090);
+        assert_eq!(
+            other.login.to_string(),
+            "http://127.0.0.1:9090/v2/auth/login"
+        );
         let sandbox = client.base_url(None).unwrap();
-        assert_eq!(sandbox.as_str(), crate::DEFAULT_BASE_URL);
+        assert_eq!(
+            sandbox.login.to_string(),
+            format!("{}{LOGIN_ROUTE}", crate::DEFAULT_BASE_URL)
+        );
         assert!(Arc::ptr_eq(&sandbox, &client.base_url(Some("")).unwrap()));
     }
 }

@@ -123,6 +123,11 @@ impl Resolver for OvokResolver {
         if self.0.proxy_for(&target).is_some() {
             return Ok(resolved);
         }
+        if let Ok(ip) = target.host.parse::<IpAddr>() {
+            // The common case, without the `Arc` of the cache's answers.
+            resolved.push(SocketAddr::new(ip, target.port));
+            return Ok(resolved);
+        }
         let addresses = self
             .0
             .resolver
