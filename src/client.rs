@@ -8,10 +8,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use zeroize::Zeroizing;
 
 use crate::base_url::{BaseUrl, LOGIN_ROUTE, REFRESH_ROUTE};
-use crate::config::{ClientConfig, ProxyChoice};
+use crate::config::ClientConfig;
 use crate::error::Error;
 use crate::http::{self, Request};
-use crate::proxy::Proxy;
 use crate::request::{self, Credentials};
 use crate::response::{self, Tokens, MAX_BODY_LEN};
 use crate::status::OvokStatus;
@@ -49,18 +48,11 @@ impl Client {
     /// Builds a client; fails when the configuration is contradictory.
     pub fn new(config: &ClientConfig) -> Result<Client, Error> {
         config.validate()?;
-        let proxy = match &config.proxy {
-            ProxyChoice::FromEnvironment => Proxy::from_environment(),
-            ProxyChoice::Direct => None,
-            ProxyChoice::Url(url) => Some(Proxy::parse(url).ok_or_else(|| {
-                Error::invalid_argument("proxy URL is invalid; expected http://host:port")
-            })?),
-        };
         Ok(Client {
             connector: Arc::new(Connector::new(
                 config.trust(),
                 config.ca_certificates.clone(),
-                proxy,
+                config.proxy.clone(),
                 config.connect_timeout,
             )),
             last_base_url: Arc::default(),
@@ -221,7 +213,7 @@ impl Client {
                     describe(total_timeout)
                 ),
             ),
-            Failure::HostNotFound => (OvokStatus::Connection, "could not resolve the host".into()),
+            Failure::Resolve(problem) => return problem.to_error(),
             Failure::ProxyRefused(code) => (
                 OvokStatus::Connection,
                 format!("the proxy refused the CONNECT request (HTTP {code})"),
@@ -230,6 +222,7 @@ impl Client {
                 OvokStatus::Connection,
                 "the proxy's answer to CONNECT is not HTTP".into(),
             ),
+            Failure::Proxy(problem) => return problem.to_error(),
             Failure::TrustStore(problem) => (OvokStatus::Tls, problem),
             Failure::Tls(problem) => (OvokStatus::Tls, tls_message(&problem)),
             Failure::Io(error) | Failure::NoResponse(error) => describe_io(&error),

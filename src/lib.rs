@@ -15,6 +15,7 @@ mod http;
 pub mod jwt;
 mod proxy;
 pub mod request;
+mod resolve;
 pub mod response;
 pub mod status;
 mod tls;

@@ -1,11 +1,9 @@
-//! Connections: DNS with a cache, TCP, the proxy tunnel, the TLS handshake,
+//! Connections: DNS (`resolve`), TCP, the proxy tunnel, the TLS handshake,
 //! and a pool of idle keep-alive connections. `http` speaks HTTP over them.
 
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
-use std::thread;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
@@ -13,13 +11,10 @@ use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
 use crate::base_url::Origin;
 use crate::config::Trust;
-use crate::proxy::Proxy;
+use crate::proxy::{Proxy, ProxyChoice, ProxyError, Scheme};
+use crate::resolve::{Allowed, ResolveError, Resolver};
 use crate::tls;
 
-/// How long a resolved name is reused: curl's default DNS cache timeout.
-const DNS_CACHE_TTL: Duration = Duration::from_secs(60);
-/// Names cached at most; the cache is cleared when it is full.
-const DNS_CACHE_ENTRIES: usize = 64;
 /// Idle connections kept per origin, and in all.
 const MAX_IDLE_PER_ORIGIN: usize = 16;
 const MAX_IDLE: usize = 32;
@@ -38,7 +33,10 @@ pub(crate) enum Failure {
     ConnectTimeout,
     /// The total timeout ran out.
     TotalTimeout,
-    HostNotFound,
+    /// No address to connect to, or plain http to one that is not loopback.
+    Resolve(ResolveError),
+    /// The environment names a proxy that cannot be used.
+    Proxy(ProxyError),
     /// The trusted certificates could not be loaded; says why.
     TrustStore(String),
     /// The proxy answered CONNECT with this status.
@@ -187,9 +185,9 @@ pub(crate) struct Connector {
     /// Built on the first https connection: a client that only ever talks
     /// to loopback http needs no CA store.
     tls: OnceLock<Arc<ClientConfig>>,
-    proxy: Option<Proxy>,
+    proxy: ProxyChoice,
     connect_timeout: Duration,
-    resolver: CachingResolver,
+    resolver: Resolver,
     idle: Mutex<Vec<Idle>>,
 }
 
@@ -204,7 +202,7 @@ impl Connector {
     pub(crate) fn new(
         trust: Trust,
         added_cas: Vec<Vec<u8>>,
-        proxy: Option<Proxy>,
+        proxy: ProxyChoice,
         connect_timeout: Duration,
     ) -> Connector {
         Connector {
@@ -213,7 +211,7 @@ impl Connector {
             tls: OnceLock::new(),
             proxy,
             connect_timeout,
-            resolver: CachingResolver::default(),
+            resolver: Resolver::default(),
             idle: Mutex::new(Vec::new()),
         }
     }
@@ -303,15 +301,28 @@ impl Connector {
             true => Some(self.tls_config()?),
             false => None,
         };
-        let proxy = self.proxy.as_ref().filter(|proxy| proxy.applies_to(origin));
+        let scheme = match origin.https {
+            true => Scheme::Https,
+            false => Scheme::Http,
+        };
+        let proxy = self
+            .proxy
+            .for_request(scheme, &origin.host, origin.port)
+            .map_err(Failure::Proxy)?;
+        let proxy = proxy.as_deref();
         let (host, port) = match proxy {
-            Some(proxy) => proxy.address(),
+            Some(proxy) => (proxy.host(), proxy.port()),
             None => (origin.host.as_str(), origin.port),
+        };
+        // Plain http carries the password in clear: it goes to loopback only.
+        let allowed = match (proxy, origin.https) {
+            (None, false) => Allowed::LoopbackOnly,
+            _ => Allowed::Any,
         };
         let addresses = self
             .resolver
-            .resolve(host, port, deadline)
-            .map_err(timed_out)?;
+            .resolve(host, port, allowed)
+            .map_err(Failure::Resolve)?;
         let tcp = connect_tcp(&addresses, deadline).map_err(timed_out)?;
         if let Some(proxy) = proxy {
             open_tunnel(&tcp, proxy, origin, deadline).map_err(timed_out)?;
@@ -364,7 +375,7 @@ fn open_tunnel(
     deadline: Instant,
 ) -> Result<(), Failure> {
     set_deadline(tcp, deadline)?;
-    tcp.write_all(&proxy.connect_request(origin))
+    tcp.write_all(&proxy.connect_request(&origin.host, origin.port))
         .map_err(Failure::Io)?;
 
     // Read byte-wise up to the end of the head, so that nothing the origin
@@ -428,126 +439,5 @@ pub(crate) fn io_failure(error: io::Error) -> Failure {
         Some(Ok(tls)) => Failure::Tls(*tls),
         // Not reached: the inner error was checked to be a rustls::Error.
         _ => Failure::Io(io::ErrorKind::InvalidData.into()),
-    }
-}
-
-/// Resolves IP literals directly and caches what the system resolver says
-/// about names for [`DNS_CACHE_TTL`], as curl does.
-#[derive(Debug, Default)]
-struct CachingResolver {
-    cache: Mutex<DnsCache>,
-}
-
-/// (lower-case name, port) to when it was resolved and what it resolved to.
-type DnsCache = HashMap<(String, u16), (Instant, Arc<[SocketAddr]>)>;
-
-impl CachingResolver {
-    fn resolve(
-        &self,
-        host: &str,
-        port: u16,
-        deadline: Instant,
-    ) -> Result<Arc<[SocketAddr]>, Failure> {
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            return Ok(Arc::new([SocketAddr::new(ip, port)]));
-        }
-        let key = (host.to_ascii_lowercase(), port);
-        let now = Instant::now();
-        if let Some((resolved_at, addresses)) = self.lock().get(&key) {
-            if now.duration_since(*resolved_at) < DNS_CACHE_TTL {
-                return Ok(addresses.clone());
-            }
-        }
-        let addresses = lookup(key.0.clone(), port, deadline)?;
-        let mut cache = self.lock();
-        if cache.len() >= DNS_CACHE_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(key, (now, addresses.clone()));
-        Ok(addresses)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, DnsCache> {
-        // The map is valid even if a holder panicked: every update is one insert.
-        self.cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-/// The system resolver on a thread of its own, since it has no timeout.
-/// A lookup that outlives the deadline finishes on its own and is dropped.
-fn lookup(host: String, port: u16, deadline: Instant) -> Result<Arc<[SocketAddr]>, Failure> {
-    type Answer = Mutex<Option<Option<Arc<[SocketAddr]>>>>;
-    let answer: Arc<(Answer, Condvar)> = Arc::default();
-    let resolver_side = answer.clone();
-    let resolve = move || {
-        let found: Option<Arc<[SocketAddr]>> = (host.as_str(), port)
-            .to_socket_addrs()
-            .ok()
-            .map(Iterator::collect)
-            .filter(|addresses: &Arc<[SocketAddr]>| !addresses.is_empty());
-        let (slot, ready) = &*resolver_side;
-        *slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(found);
-        ready.notify_one();
-    };
-    thread::Builder::new()
-        .name("ovok-dns".into())
-        .spawn(resolve)
-        .map_err(Failure::Io)?;
-
-    let (slot, ready) = &*answer;
-    let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    loop {
-        if let Some(found) = slot.take() {
-            return found.ok_or(Failure::HostNotFound);
-        }
-        slot = ready
-            .wait_timeout(slot, time_left(deadline)?)
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .0;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn soon() -> Instant {
-        Instant::now() + Duration::from_secs(5)
-    }
-
-    #[test]
-    fn ip_literals_resolve_without_a_lookup_and_names_are_cached() {
-        let resolver = CachingResolver::default();
-        for (host, port, expected) in [
-            ("127.0.0.1", 8080, "127.0.0.1:8080"),
-            ("::1", 443, "[::1]:443"),
-            ("10.1.2.3", 80, "10.1.2.3:80"),
-        ] {
-            let addresses = resolver.resolve(host, port, soon()).unwrap();
-            let shown: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
-            assert_eq!(shown, [expected]);
-        }
-        assert!(resolver.lock().is_empty(), "literals are not cached");
-
-        let first = resolver.resolve("LocalHost", 8080, soon()).unwrap();
-        assert!(resolver
-            .lock()
-            .contains_key(&("localhost".to_string(), 8080)));
-        let second = resolver.resolve("localhost", 8080, soon()).unwrap();
-        assert!(
-            Arc::ptr_eq(&first, &second),
-            "the second answer is the cached one"
-        );
-    }
-
-    #[test]
-    fn an_unknown_name_is_host_not_found() {
-        let resolver = CachingResolver::default();
-        let failure = resolver
-            .resolve("no-such-host.invalid", 443, soon())
-            .unwrap_err();
-        assert!(matches!(failure, Failure::HostNotFound), "{failure:?}");
     }
 }
