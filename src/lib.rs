@@ -9,6 +9,7 @@
 pub mod base_url;
 pub mod client;
 pub mod config;
+mod connect;
 pub mod error;
 pub mod ffi;
 mod http;

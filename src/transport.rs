@@ -2,7 +2,7 @@
 //! and a pool of idle keep-alive connections. `http` speaks HTTP over them.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -11,6 +11,7 @@ use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
 use crate::base_url::Origin;
 use crate::config::Trust;
+use crate::connect;
 use crate::proxy::{Proxy, ProxyChoice, ProxyError, Scheme};
 use crate::resolve::{Allowed, ResolveError, Resolver};
 use crate::tls;
@@ -323,7 +324,9 @@ impl Connector {
             .resolver
             .resolve(host, port, allowed)
             .map_err(Failure::Resolve)?;
-        let tcp = connect_tcp(&addresses, deadline).map_err(timed_out)?;
+        let tcp = connect::connect(&addresses, deadline)
+            .map_err(Failure::Io)
+            .map_err(timed_out)?;
         if let Some(proxy) = proxy {
             open_tunnel(&tcp, proxy, origin, deadline).map_err(timed_out)?;
         }
@@ -349,22 +352,6 @@ fn is_timeout(error: &io::Error) -> bool {
         error.kind(),
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
     )
-}
-
-/// Tries each address in turn until one connects.
-fn connect_tcp(addresses: &[SocketAddr], deadline: Instant) -> Result<TcpStream, Failure> {
-    let mut last_error = io::Error::from(io::ErrorKind::AddrNotAvailable);
-    for address in addresses {
-        match TcpStream::connect_timeout(address, time_left(deadline)?) {
-            Ok(tcp) => {
-                // One write per request: Nagle would only add delay.
-                tcp.set_nodelay(true).map_err(Failure::Io)?;
-                return Ok(tcp);
-            }
-            Err(error) => last_error = error,
-        }
-    }
-    Err(Failure::Io(last_error))
 }
 
 /// Sends CONNECT and reads the proxy's answer, which must be 2xx.
