@@ -8,6 +8,7 @@ use std::time::Duration;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
+use crate::bounded_read::read_file;
 use crate::error::Error;
 use crate::proxy::Proxy;
 
@@ -19,7 +20,8 @@ pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 /// The User-Agent header, before any suffix.
 pub const USER_AGENT: &str = concat!("ovok/", env!("CARGO_PKG_VERSION"));
-/// Larger CA files or PEM buffers are refused.
+/// Larger CA files or PEM buffers are refused (Debian's whole system
+/// bundle is about 220 KB).
 pub const MAX_CA_PEM_LEN: usize = 4 * 1024 * 1024;
 
 /// Which certificates a client trusts for https.
@@ -115,17 +117,12 @@ impl ClientConfig {
     }
 
     /// Adds the CA certificates in a PEM file; returns how many it held.
+    /// Only a regular file of at most [`MAX_CA_PEM_LEN`] bytes is read: a
+    /// directory, a device such as `/dev/zero` or a FIFO is refused.
     pub fn add_ca_file(&mut self, path: &Path) -> Result<usize, Error> {
         let shown = crate::response::sanitize_message(&path.display().to_string(), &[]);
-        let metadata = std::fs::metadata(path)
-            .map_err(|error| Error::invalid_argument(format!("CA file {shown}: {error}")))?;
-        if metadata.len() > MAX_CA_PEM_LEN as u64 {
-            return Err(Error::invalid_argument(format!(
-                "CA file {shown} is larger than {MAX_CA_PEM_LEN} bytes"
-            )));
-        }
-        let pem = std::fs::read(path)
-            .map_err(|error| Error::invalid_argument(format!("CA file {shown}: {error}")))?;
+        let pem = read_file(path, MAX_CA_PEM_LEN)
+            .map_err(|problem| Error::invalid_argument(format!("CA file {shown}{problem}")))?;
         self.add_ca_pem_from(&pem, &format!("CA file {shown}"))
     }
 
@@ -308,6 +305,20 @@ mod tests {
             "{}",
             error.message
         );
+        assert_eq!(error.status, OvokStatus::InvalidArgument);
+        #[cfg(unix)]
+        {
+            let error = config.add_ca_file(Path::new("/dev/zero")).unwrap_err();
+            assert_eq!(error.status, OvokStatus::InvalidArgument);
+            assert_eq!(
+                error.message,
+                "CA file /dev/zero is a character device, not a regular file"
+            );
+        }
+        let error = config.add_ca_file(&std::env::temp_dir()).unwrap_err();
+        assert!(error
+            .message
+            .ends_with(" is a directory, not a regular file"));
         assert_eq!(
             config.trust(),
             Trust::Platform,

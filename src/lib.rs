@@ -7,6 +7,7 @@
 #![deny(unsafe_code)]
 
 pub mod base_url;
+mod bounded_read;
 pub mod client;
 pub mod config;
 mod connect;
