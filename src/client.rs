@@ -10,14 +10,12 @@ use ureq::{Agent, Body, Timeout};
 use zeroize::Zeroizing;
 
 use crate::base_url::{BaseUrl, LOGIN_ROUTE, LOGOUT_ROUTE, REFRESH_ROUTE};
-use crate::config::{ClientConfig, ProxyChoice};
+use crate::config::ClientConfig;
 use crate::error::Error;
-use crate::proxy::Proxy;
 use crate::request::{self, Credentials};
-use crate::resolver::OvokResolver;
 use crate::response::{self, Tokens, MAX_BODY_LEN};
 use crate::status::OvokStatus;
-use crate::transport::{Failure, Network, OvokConnector, OUTPUT_BUFFER};
+use crate::transport::{Failure, Network, OvokConnector, OvokResolver, OUTPUT_BUFFER};
 
 /// Test builds only: logging in with this email panics inside the core,
 /// which the C boundary must turn into `OVOK_STATUS_INTERNAL`.
@@ -93,13 +91,6 @@ impl Client {
     /// Builds a client; fails when the configuration is contradictory.
     pub fn new(config: &ClientConfig) -> Result<Client, Error> {
         config.validate()?;
-        let proxy = match &config.proxy {
-            ProxyChoice::FromEnvironment => Proxy::from_environment(),
-            ProxyChoice::Direct => None,
-            ProxyChoice::Url(url) => Some(Proxy::parse(url).ok_or_else(|| {
-                Error::invalid_argument("proxy URL is invalid; expected http://host:port")
-            })?),
-        };
         let (connect_timeout, total_timeout) = config.timeouts();
         let agent_config = Agent::config_builder()
             // Statuses, redirects and limits are ovok's to report.
@@ -119,7 +110,7 @@ impl Client {
             .max_idle_connections_per_host(MAX_IDLE_PER_ORIGIN)
             .max_idle_age(MAX_IDLE_AGE)
             .build();
-        let network = Arc::new(Network::new(proxy));
+        let network = Arc::new(Network::new(config.proxy.clone()));
         let connector = OvokConnector::new(
             Arc::clone(&network),
             config.trust(),
@@ -353,15 +344,11 @@ impl Client {
             ureq::Error::Other(other) => match other.downcast::<Failure>() {
                 Ok(failure) => match *failure {
                     Failure::ConnectTimeout => connect_timed_out(),
-                    Failure::HostNotFound => {
-                        (OvokStatus::Connection, "could not resolve the host".into())
-                    }
-                    Failure::NotLoopback(host) => (
+                    Failure::Resolve(problem) => return problem.to_error(),
+                    Failure::Proxy(problem) => return problem.to_error(),
+                    Failure::BadTarget => (
                         OvokStatus::InvalidArgument,
-                        format!(
-                            "plain http is only for loopback, but {host} resolves to an \
-                             address that is not; use https"
-                        ),
+                        "base_url is not an http or https URL".into(),
                     ),
                     Failure::ProxyRefused(code) => (
                         OvokStatus::Connection,

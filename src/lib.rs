@@ -7,15 +7,17 @@
 #![deny(unsafe_code)]
 
 pub mod base_url;
+mod bounded_read;
 mod buffers;
 pub mod client;
 pub mod config;
+mod connect;
 pub mod error;
 pub mod ffi;
 pub mod jwt;
 mod proxy;
 pub mod request;
-mod resolver;
+mod resolve;
 pub mod response;
 pub mod status;
 mod tls;

@@ -6,30 +6,35 @@
 //! ureq does the rest: the pool, the HTTP framing (ureq-proto), timeouts,
 //! redirects and limits.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::mem::MaybeUninit;
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection};
 use socket2::SockRef;
+use ureq::config::Config;
 use ureq::http::Uri;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver as UreqResolver};
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
 use zeroize::Zeroizing;
 
-use crate::base_url::Origin;
 use crate::buffers::WipedBuffers;
 use crate::config::Trust;
-use crate::proxy::Proxy;
-use crate::resolver::CachingResolver;
+use crate::connect;
+use crate::proxy::{is_loopback_ip, Proxy, ProxyChoice, ProxyError, Scheme};
+use crate::resolve::{Allowed, ResolveError, Resolver};
 use crate::tls;
 
 /// The request head must fit in this (ureq writes it whole); the body goes
 /// out in pieces of this size.
 pub(crate) const OUTPUT_BUFFER: usize = 16 * 1024;
+/// Addresses handed to ureq at most (its `ResolvedSocketAddrs` holds 16).
+const MAX_ADDRESSES: usize = 16;
 /// The proxy's answer to CONNECT must fit in this.
 const MAX_CONNECT_RESPONSE: usize = 8 * 1024;
 /// The largest TLS record (RFC 8446, section 5.2) with its header.
@@ -42,11 +47,14 @@ const MAX_TLS_RECORD: usize = 5 + (1 << 14) + 256;
 pub(crate) enum Failure {
     /// The connect timeout ran out (DNS, TCP, proxy or TLS handshake).
     ConnectTimeout,
-    HostNotFound,
+    /// No address to connect to, or plain http to one that is not loopback.
+    Resolve(ResolveError),
+    /// The environment names a proxy that cannot be used.
+    Proxy(ProxyError),
+    /// The URI is not one ovok makes (not reached: ovok builds them).
+    BadTarget,
     /// The trusted certificates could not be loaded; says why.
     TrustStore(String),
-    /// Plain http to a name that resolved to an address that is not loopback.
-    NotLoopback(String),
     /// The proxy answered CONNECT with this status.
     ProxyRefused(u16),
     /// The proxy's answer to CONNECT was not HTTP.
@@ -80,7 +88,6 @@ pub(crate) struct Target<'a> {
     pub(crate) https: bool,
     pub(crate) host: &'a str,
     pub(crate) port: u16,
-    pub(crate) authority: &'a str,
 }
 
 impl<'a> Target<'a> {
@@ -99,48 +106,76 @@ impl<'a> Target<'a> {
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(host);
         let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
-        Ok(Target {
-            https,
-            host,
-            port,
-            authority: authority.as_str(),
-        })
+        Ok(Target { https, host, port })
     }
 
-    fn origin(&self) -> Origin {
-        Origin {
-            https: self.https,
-            host: self.host.to_string(),
-            port: self.port,
-            authority: self.authority.to_string(),
+    fn scheme(&self) -> Scheme {
+        match self.https {
+            true => Scheme::Https,
+            false => Scheme::Http,
         }
     }
-}
-
-/// Loopback, IPv4-mapped IPv6 (`::ffff:127.0.0.1`) included.
-fn is_loopback(ip: &IpAddr) -> bool {
-    ip.to_canonical().is_loopback()
 }
 
 /// What the connector and the resolver of one agent share.
 #[derive(Debug)]
 pub(crate) struct Network {
-    pub(crate) resolver: CachingResolver,
-    proxy: Option<Proxy>,
+    resolver: Resolver,
+    proxy: ProxyChoice,
 }
 
 impl Network {
-    pub(crate) fn new(proxy: Option<Proxy>) -> Network {
+    pub(crate) fn new(proxy: ProxyChoice) -> Network {
         Network {
-            resolver: CachingResolver::default(),
+            resolver: Resolver::default(),
             proxy,
         }
     }
 
-    /// The proxy a request to `target` goes through, by `proxy`'s rules.
-    pub(crate) fn proxy_for(&self, target: &Target<'_>) -> Option<&Proxy> {
-        let proxy = self.proxy.as_ref()?;
-        proxy.applies_to(&target.origin()).then_some(proxy)
+    /// The proxy a request to `target` goes through, by curl's rules (`proxy`).
+    fn proxy_for(&self, target: &Target<'_>) -> Result<Option<Cow<'_, Proxy>>, Failure> {
+        self.proxy
+            .for_request(target.scheme(), target.host, target.port)
+            .map_err(Failure::Proxy)
+    }
+}
+
+/// The resolver ureq calls before every request. A request that goes
+/// through a proxy resolves nothing here: the connector resolves the proxy,
+/// and the proxy the origin. Plain http passes `resolve`'s loopback gate.
+#[derive(Debug)]
+pub(crate) struct OvokResolver(pub(crate) Arc<Network>);
+
+impl UreqResolver for OvokResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        _config: &Config,
+        _timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let target = Target::of(uri)?;
+        let mut resolved = self.empty();
+        if self
+            .0
+            .proxy_for(&target)
+            .map_err(Failure::into_ureq)?
+            .is_some()
+        {
+            return Ok(resolved);
+        }
+        let allowed = match target.https {
+            true => Allowed::Any,
+            false => Allowed::LoopbackOnly,
+        };
+        let addresses = self
+            .0
+            .resolver
+            .resolve(target.host, target.port, allowed)
+            .map_err(|problem| Failure::Resolve(problem).into_ureq())?;
+        for address in addresses.iter().take(MAX_ADDRESSES) {
+            resolved.push(*address);
+        }
+        Ok(resolved)
     }
 }
 
@@ -189,37 +224,39 @@ impl OvokConnector {
     }
 
     fn open(&self, details: &ConnectionDetails<'_>) -> Result<Connection, Failure> {
-        let target = Target::of(details.uri).map_err(|_| Failure::HostNotFound)?;
+        let target = Target::of(details.uri).map_err(|_| Failure::BadTarget)?;
         let deadline = deadline_of(details.timeout);
         // Trust problems (no CA store) show before any byte goes out.
         let tls_config = match target.https {
             true => Some(self.tls_config()?),
             false => None,
         };
-        let proxy = self.network.proxy_for(&target);
-        let tcp = match proxy {
+        let tcp = match self.network.proxy_for(&target)? {
             Some(proxy) => {
-                let (host, port) = proxy.address();
-                let addresses = self.network.resolver.resolve(host, port, deadline)?;
-                let tcp = connect_tcp(&addresses, deadline)?;
-                open_tunnel(&tcp, proxy, &target.origin(), deadline)?;
+                let addresses = self
+                    .network
+                    .resolver
+                    .resolve(proxy.host(), proxy.port(), Allowed::Any)
+                    .map_err(Failure::Resolve)?;
+                let tcp = connect::connect(&addresses, deadline).map_err(Failure::Io)?;
+                open_tunnel(&tcp, &proxy, &target, deadline)?;
                 tcp
             }
             None => {
                 let addresses = &details.addrs[..];
-                // The base URL allows plain http only to loopback; what the
-                // name resolved to must be loopback too, every address of it.
-                if !target.https && !addresses.iter().all(|a| is_loopback(&a.ip())) {
-                    return Err(Failure::NotLoopback(target.host.to_string()));
+                // `OvokResolver` let only loopback through for plain http;
+                // checked again where the connection is made.
+                if !target.https && !addresses.iter().all(|a| is_loopback_ip(a.ip())) {
+                    return Err(Failure::Resolve(ResolveError::NotLoopback));
                 }
-                connect_tcp(addresses, deadline)?
+                connect::connect(addresses, deadline).map_err(Failure::Io)?
             }
         };
         let io = match tls_config {
             None => Io::Plain,
             Some(config) => {
                 let name = ServerName::try_from(target.host.to_string())
-                    .map_err(|_| Failure::HostNotFound)?;
+                    .map_err(|_| Failure::BadTarget)?;
                 let conn = ClientConnection::new(config, name).map_err(Failure::Tls)?;
                 let mut tls = Box::new(TlsState {
                     conn,
@@ -282,32 +319,16 @@ fn set_deadline(tcp: &TcpStream, deadline: Instant) -> Result<(), Failure> {
     tcp.set_write_timeout(Some(left)).map_err(Failure::Io)
 }
 
-/// Tries each address in turn until one connects.
-fn connect_tcp(addresses: &[SocketAddr], deadline: Instant) -> Result<TcpStream, Failure> {
-    let mut last_error = io::Error::from(io::ErrorKind::AddrNotAvailable);
-    for address in addresses {
-        match TcpStream::connect_timeout(address, time_left(deadline)?) {
-            Ok(tcp) => {
-                // One write per request: Nagle would only add delay.
-                tcp.set_nodelay(true).map_err(Failure::Io)?;
-                return Ok(tcp);
-            }
-            Err(error) => last_error = error,
-        }
-    }
-    Err(Failure::Io(last_error))
-}
-
 /// Sends CONNECT and reads the proxy's answer (parsed by ureq-proto),
 /// which must be 2xx.
 fn open_tunnel(
     mut tcp: &TcpStream,
     proxy: &Proxy,
-    origin: &Origin,
+    target: &Target<'_>,
     deadline: Instant,
 ) -> Result<(), Failure> {
     set_deadline(tcp, deadline)?;
-    tcp.write_all(&proxy.connect_request(origin))
+    tcp.write_all(&proxy.connect_request(target.host, target.port))
         .map_err(Failure::Io)?;
 
     // Read byte-wise up to the end of the head, so that nothing the origin
