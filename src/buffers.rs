@@ -14,6 +14,11 @@ use zeroize::{Zeroize, Zeroizing};
 /// Free space offered to each read. A login response (two JWTs and the
 /// headers) is about 1.2 KB; bigger ones grow the buffer.
 const READ_SIZE: usize = 4 * 1024;
+/// The input never grows past this: a response head must fit in
+/// `client::MAX_HEAD_LEN` (64 KiB, checked by ureq), and a chunk-size or
+/// trailer line, which ureq-proto waits for whole, in what is left. A full
+/// buffer offers no free space, and the connection reports that.
+pub(crate) const MAX_INPUT: usize = 72 * 1024;
 
 #[derive(Debug)]
 pub(crate) struct WipedBuffers {
@@ -49,7 +54,7 @@ impl WipedBuffers {
 
     /// Makes room for at least [`READ_SIZE`] more bytes after `filled`.
     fn reserve_input(&mut self) {
-        if self.input.len() - self.filled >= READ_SIZE {
+        if self.input.len() - self.filled >= READ_SIZE || self.input.len() >= MAX_INPUT {
             return;
         }
         let pending = self.filled - self.consumed;
@@ -59,13 +64,20 @@ impl WipedBuffers {
             self.input[pending..self.filled].zeroize();
         } else {
             // A new allocation; the old one is wiped when it drops.
-            let size = (pending + READ_SIZE).max(2 * self.input.len());
+            let size = (pending + READ_SIZE)
+                .max(2 * self.input.len())
+                .min(MAX_INPUT);
             let mut grown = Zeroizing::new(vec![0u8; size]);
             grown[..pending].copy_from_slice(&self.input[self.consumed..self.filled]);
             self.input = grown;
         }
         self.consumed = 0;
         self.filled = pending;
+    }
+
+    /// The input is at [`MAX_INPUT`] with no free space left.
+    pub(crate) fn input_is_full(&self) -> bool {
+        self.input.len() >= MAX_INPUT && self.filled == self.input.len()
     }
 
     fn ensure_output(&mut self) {
@@ -158,6 +170,18 @@ mod tests {
             buffers.input.iter().all(|&b| b == 0),
             "consumed bytes are zeroed"
         );
+    }
+
+    #[test]
+    fn the_input_stops_growing_at_its_limit() {
+        let mut buffers = WipedBuffers::new(64);
+        while !buffers.input_is_full() {
+            let free = buffers.input_append_buf().len();
+            assert!(free > 0);
+            buffers.input_appended(free);
+        }
+        assert_eq!(buffers.input().len(), MAX_INPUT);
+        assert!(buffers.input_append_buf().is_empty());
     }
 
     #[test]

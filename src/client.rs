@@ -92,24 +92,7 @@ impl Client {
     pub fn new(config: &ClientConfig) -> Result<Client, Error> {
         config.validate()?;
         let (connect_timeout, total_timeout) = config.timeouts();
-        let agent_config = Agent::config_builder()
-            // Statuses, redirects and limits are ovok's to report.
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            // ureq would read the proxy variables itself; `transport` applies ovok's choice.
-            .proxy(None)
-            .max_response_header_size(MAX_HEAD_LEN)
-            .output_buffer_size(OUTPUT_BUFFER)
-            .timeout_global(Some(total_timeout))
-            .timeout_resolve(Some(connect_timeout))
-            .timeout_connect(Some(connect_timeout))
-            .user_agent(config.user_agent.as_str())
-            .accept("application/json")
-            .max_idle_connections(MAX_IDLE)
-            .max_idle_connections_per_host(MAX_IDLE_PER_ORIGIN)
-            .max_idle_age(MAX_IDLE_AGE)
-            .build();
+        let agent_config = agent_config(connect_timeout, total_timeout, &config.user_agent);
         let network = Arc::new(Network::new(config.proxy.clone()));
         let connector = OvokConnector::new(
             Arc::clone(&network),
@@ -358,6 +341,13 @@ impl Client {
                         OvokStatus::Connection,
                         "the proxy's answer to CONNECT is not HTTP".into(),
                     ),
+                    Failure::LineTooLong => (
+                        OvokStatus::InvalidResponse,
+                        format!(
+                            "a chunk-size or trailer line of the response is longer than {} bytes",
+                            crate::transport::MAX_LINE
+                        ),
+                    ),
                     Failure::TrustStore(problem) => (OvokStatus::Tls, problem),
                     Failure::Tls(problem) => (OvokStatus::Tls, tls_message(&problem)),
                     Failure::Io(error) | Failure::Stale(error) => describe_io(&error),
@@ -376,11 +366,37 @@ impl Client {
     }
 }
 
+/// ureq's settings for every agent ovok makes: statuses, redirects and
+/// limits are ovok's to report.
+pub(crate) fn agent_config(
+    connect_timeout: Duration,
+    total_timeout: Duration,
+    user_agent: &str,
+) -> ureq::config::Config {
+    Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        // ureq would read the proxy variables itself; `transport` applies ovok's choice.
+        .proxy(None)
+        .max_response_header_size(MAX_HEAD_LEN)
+        .output_buffer_size(OUTPUT_BUFFER)
+        .timeout_global(Some(total_timeout))
+        .timeout_resolve(Some(connect_timeout))
+        .timeout_connect(Some(connect_timeout))
+        .user_agent(user_agent)
+        .accept("application/json")
+        .max_idle_connections(MAX_IDLE)
+        .max_idle_connections_per_host(MAX_IDLE_PER_ORIGIN)
+        .max_idle_age(MAX_IDLE_AGE)
+        .build()
+}
+
 /// What a body without a Content-Length starts with.
 const READ_SIZE: usize = 4 * 1024;
 
 /// The body, read up to [`MAX_BODY_LEN`] into buffers that are wiped.
-fn read_body(response: &mut Response<Body>) -> Result<Zeroizing<Vec<u8>>, ureq::Error> {
+pub(crate) fn read_body(response: &mut Response<Body>) -> Result<Zeroizing<Vec<u8>>, ureq::Error> {
     let announced = response
         .headers()
         .get("content-length")

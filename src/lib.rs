@@ -24,11 +24,9 @@ mod tls;
 mod transport;
 
 /// Entry points for the fuzz targets in `fuzz/` (cargo feature `fuzzing`); not an API.
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
-pub mod fuzzing {
-    pub use crate::client::read_canned_response as read_http_response;
-}
+pub mod fuzzing;
 
 pub use base_url::{BaseUrl, DEFAULT_BASE_URL};
 pub use client::{login, refresh, Client};

@@ -23,7 +23,7 @@ use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver as UreqResolver}
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
 use zeroize::Zeroizing;
 
-use crate::buffers::WipedBuffers;
+use crate::buffers::{WipedBuffers, MAX_INPUT};
 use crate::config::Trust;
 use crate::connect;
 use crate::proxy::{is_loopback_ip, Proxy, ProxyChoice, ProxyError, Scheme};
@@ -33,6 +33,8 @@ use crate::tls;
 /// The request head must fit in this (ureq writes it whole); the body goes
 /// out in pieces of this size.
 pub(crate) const OUTPUT_BUFFER: usize = 16 * 1024;
+/// What a chunk-size or trailer line may take at most: the input buffer.
+pub(crate) const MAX_LINE: usize = MAX_INPUT;
 /// Addresses handed to ureq at most (its `ResolvedSocketAddrs` holds 16).
 const MAX_ADDRESSES: usize = 16;
 /// The proxy's answer to CONNECT must fit in this.
@@ -53,6 +55,9 @@ pub(crate) enum Failure {
     Proxy(ProxyError),
     /// The URI is not one ovok makes (not reached: ovok builds them).
     BadTarget,
+    /// A line the framing waits for whole (a chunk size, a trailer) is
+    /// longer than the input buffer holds.
+    LineTooLong,
     /// The trusted certificates could not be loaded; says why.
     TrustStore(String),
     /// The proxy answered CONNECT with this status.
@@ -470,6 +475,9 @@ impl Transport for Connection {
         if wanted.is_none_or(|left| needs_setting(self.read_timeout, left)) {
             self.tcp.set_read_timeout(wanted)?;
             self.read_timeout = wanted;
+        }
+        if self.buffers.input_is_full() {
+            return Err(Failure::LineTooLong.into_ureq());
         }
         let read = loop {
             let input = self.buffers.input_append_buf();
