@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ureq::http::{HeaderValue, Response, Uri};
+use ureq::http::{HeaderMap, HeaderValue, Uri};
 use ureq::{Agent, Body, Timeout};
 use zeroize::Zeroizing;
 
@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::request::{self, Credentials};
 use crate::response::{self, Tokens, MAX_BODY_LEN};
 use crate::status::OvokStatus;
-use crate::transport::{Failure, Network, OvokConnector, OvokResolver, OUTPUT_BUFFER};
+use crate::transport::{DeferredResolver, Failure, Network, OvokConnector, OUTPUT_BUFFER};
 
 /// Test builds only: logging in with this email panics inside the core,
 /// which the C boundary must turn into `OVOK_STATUS_INTERNAL`.
@@ -93,14 +93,13 @@ impl Client {
         config.validate()?;
         let (connect_timeout, total_timeout) = config.timeouts();
         let agent_config = agent_config(connect_timeout, total_timeout, &config.user_agent);
-        let network = Arc::new(Network::new(config.proxy.clone()));
         let connector = OvokConnector::new(
-            Arc::clone(&network),
+            Network::new(config.proxy.clone()),
             config.trust(),
             config.ca_certificates.clone(),
         );
         Ok(Client {
-            agent: Agent::with_parts(agent_config, connector, OvokResolver(network)),
+            agent: Agent::with_parts(agent_config, connector, DeferredResolver),
             last_base_url: Arc::default(),
             user_agent: config.user_agent.clone(),
             timeouts: (connect_timeout, total_timeout),
@@ -232,29 +231,24 @@ impl Client {
             }
             other => other,
         };
-        let mut response = sent.map_err(|error| self.failure(error, secrets))?;
+        let (head, mut response_body) = sent
+            .map_err(|error| self.failure(error, secrets))?
+            .into_parts();
 
-        let http_status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_string)
-        };
+        let http_status = head.status.as_u16();
+        // Only visible ASCII; what a message quotes is sanitized below.
+        let header = |name: &str| head.headers.get(name).and_then(|value| value.to_str().ok());
         let (content_type, location, retry_after) = (
             header("content-type"),
             header("location"),
             header("retry-after"),
         );
-        let received = read_body(&mut response)
+        let received = read_body(&head.headers, &mut response_body)
             .map_err(|error| self.failure(error, secrets).with_http_status(http_status));
         if !(200..300).contains(&http_status) {
             let message = match (&received, (300..400).contains(&http_status)) {
                 (_, true) => redirect_message(http_status, location),
-                (Ok(body), false) => {
-                    response::error_message(http_status, content_type.as_deref(), body)
-                }
+                (Ok(body), false) => response::error_message(http_status, content_type, body),
                 (Err(error), false) => format!("HTTP {http_status}; {}", error.message),
             };
             let message = match retry_after {
@@ -276,7 +270,7 @@ impl Client {
             }
             let message = format!(
                 "expected JSON, got {} ({http_status})",
-                response::mime_type(&content_type)
+                response::mime_type(content_type)
             );
             return Err(
                 Error::invalid_response(response::sanitize_message(&message, secrets))
@@ -396,9 +390,11 @@ pub(crate) fn agent_config(
 const READ_SIZE: usize = 4 * 1024;
 
 /// The body, read up to [`MAX_BODY_LEN`] into buffers that are wiped.
-pub(crate) fn read_body(response: &mut Response<Body>) -> Result<Zeroizing<Vec<u8>>, ureq::Error> {
-    let announced = response
-        .headers()
+pub(crate) fn read_body(
+    headers: &HeaderMap,
+    body: &mut Body,
+) -> Result<Zeroizing<Vec<u8>>, ureq::Error> {
+    let announced = headers
         .get("content-length")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
@@ -407,8 +403,7 @@ pub(crate) fn read_body(response: &mut Response<Body>) -> Result<Zeroizing<Vec<u
     }
     // One byte more than announced, to see the end without growing.
     let capacity = announced.map_or(READ_SIZE, |length| length as usize + 1);
-    let mut reader = response
-        .body_mut()
+    let mut reader = body
         .with_config()
         .limit(MAX_BODY_LEN as u64)
         .reader();
@@ -484,7 +479,7 @@ fn too_large() -> Error {
     Error::invalid_response(format!("response body is larger than {MAX_BODY_LEN} bytes"))
 }
 
-fn redirect_message(http_status: u16, location: Option<String>) -> String {
+fn redirect_message(http_status: u16, location: Option<&str>) -> String {
     match location {
         Some(location) => format!(
             "HTTP {http_status} redirect to {location} was not followed; check the base URL"

@@ -33,13 +33,15 @@ pub fn read_http_response(response: &[u8], chunk: usize) -> Result<(u16, Vec<u8>
         "ovok-fuzz",
     );
     let agent = Agent::with_parts(config, connector, Loopback);
-    let mut answer = agent
+    let (head, mut body) = agent
         .post("http://127.0.0.1/v2/auth/login")
         .send(&b"{}"[..])
-        .map_err(|error| format!("{error:?}"))?;
-    let status = answer.status().as_u16();
-    let body = read_body(&mut answer).map_err(|error| format!("{error:?}"))?;
-    drop(answer);
+        .map_err(|error| format!("{error:?}"))?
+        .into_parts();
+    let status = head.status.as_u16();
+    let read = read_body(&head.headers, &mut body).map_err(|error| format!("{error:?}"));
+    drop(body);
+    let body = read?;
     Ok((status, body.to_vec(), pooled.load(Ordering::SeqCst)))
 }
 

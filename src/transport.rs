@@ -26,7 +26,7 @@ use zeroize::Zeroizing;
 use crate::buffers::{WipedBuffers, MAX_INPUT};
 use crate::config::Trust;
 use crate::connect;
-use crate::proxy::{is_loopback_ip, Proxy, ProxyChoice, ProxyError, Scheme};
+use crate::proxy::{Proxy, ProxyChoice, ProxyError, Scheme};
 use crate::resolve::{Allowed, ResolveError, Resolver};
 use crate::tls;
 
@@ -35,8 +35,6 @@ use crate::tls;
 pub(crate) const OUTPUT_BUFFER: usize = 16 * 1024;
 /// What a chunk-size or trailer line may take at most: the input buffer.
 pub(crate) const MAX_LINE: usize = MAX_INPUT;
-/// Addresses handed to ureq at most (its `ResolvedSocketAddrs` holds 16).
-const MAX_ADDRESSES: usize = 16;
 /// The proxy's answer to CONNECT must fit in this.
 const MAX_CONNECT_RESPONSE: usize = 8 * 1024;
 /// The largest TLS record (RFC 8446, section 5.2) with its header.
@@ -122,7 +120,7 @@ impl<'a> Target<'a> {
     }
 }
 
-/// What the connector and the resolver of one agent share.
+/// Where the connections of one agent go: the proxy choice and the resolver.
 #[derive(Debug)]
 pub(crate) struct Network {
     resolver: Resolver,
@@ -145,42 +143,21 @@ impl Network {
     }
 }
 
-/// The resolver ureq calls before every request. A request that goes
-/// through a proxy resolves nothing here: the connector resolves the proxy,
-/// and the proxy the origin. Plain http passes `resolve`'s loopback gate.
+/// The resolver ureq calls before every request, also when the pool has a
+/// connection for it: it resolves nothing. [`OvokConnector`] resolves
+/// (through `resolve`, with its cache and loopback gate) only when a
+/// connection is made, so a warm call neither looks up nor allocates.
 #[derive(Debug)]
-pub(crate) struct OvokResolver(pub(crate) Arc<Network>);
+pub(crate) struct DeferredResolver;
 
-impl UreqResolver for OvokResolver {
+impl UreqResolver for DeferredResolver {
     fn resolve(
         &self,
-        uri: &Uri,
+        _uri: &Uri,
         _config: &Config,
         _timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let target = Target::of(uri)?;
-        let mut resolved = self.empty();
-        if self
-            .0
-            .proxy_for(&target)
-            .map_err(Failure::into_ureq)?
-            .is_some()
-        {
-            return Ok(resolved);
-        }
-        let allowed = match target.https {
-            true => Allowed::Any,
-            false => Allowed::LoopbackOnly,
-        };
-        let addresses = self
-            .0
-            .resolver
-            .resolve(target.host, target.port, allowed)
-            .map_err(|problem| Failure::Resolve(problem).into_ureq())?;
-        for address in addresses.iter().take(MAX_ADDRESSES) {
-            resolved.push(*address);
-        }
-        Ok(resolved)
+        Ok(self.empty())
     }
 }
 
@@ -193,7 +170,7 @@ pub(crate) fn deadline_of(timeout: NextTimeout) -> Instant {
 
 /// Makes connections for one agent.
 pub(crate) struct OvokConnector {
-    network: Arc<Network>,
+    network: Network,
     trust: Trust,
     added_cas: Vec<Vec<u8>>,
     /// Built on the first https connection: a client that only ever talks
@@ -208,7 +185,7 @@ impl fmt::Debug for OvokConnector {
 }
 
 impl OvokConnector {
-    pub(crate) fn new(network: Arc<Network>, trust: Trust, added_cas: Vec<Vec<u8>>) -> Self {
+    pub(crate) fn new(network: Network, trust: Trust, added_cas: Vec<Vec<u8>>) -> Self {
         OvokConnector {
             network,
             trust,
@@ -248,13 +225,18 @@ impl OvokConnector {
                 tcp
             }
             None => {
-                let addresses = &details.addrs[..];
-                // `OvokResolver` let only loopback through for plain http;
-                // checked again where the connection is made.
-                if !target.https && !addresses.iter().all(|a| is_loopback_ip(a.ip())) {
-                    return Err(Failure::Resolve(ResolveError::NotLoopback));
-                }
-                connect::connect(addresses, deadline).map_err(Failure::Io)?
+                // Plain http carries the password in clear: loopback only,
+                // every address the name has.
+                let allowed = match target.https {
+                    true => Allowed::Any,
+                    false => Allowed::LoopbackOnly,
+                };
+                let addresses = self
+                    .network
+                    .resolver
+                    .resolve(target.host, target.port, allowed)
+                    .map_err(Failure::Resolve)?;
+                connect::connect(&addresses, deadline).map_err(Failure::Io)?
             }
         };
         let io = match tls_config {
