@@ -1,32 +1,41 @@
-//! The HTTP exchange: a client owns one connection pool and makes the
-//! login and refresh calls through it.
+//! The HTTP exchange: a client owns one `ureq::Agent` (its connection
+//! pool) and makes the login, refresh and logout calls through it.
 
-use std::io;
+use std::io::{self, Read};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ureq::http::{HeaderMap, HeaderValue, Uri};
+use ureq::{Agent, Body, Timeout};
 use zeroize::Zeroizing;
 
-use crate::base_url::{BaseUrl, LOGIN_ROUTE, REFRESH_ROUTE};
-use crate::config::{ClientConfig, ProxyChoice};
+use crate::base_url::{BaseUrl, LOGIN_ROUTE, LOGOUT_ROUTE, REFRESH_ROUTE};
+use crate::config::ClientConfig;
 use crate::error::Error;
-use crate::http::{self, Request};
-use crate::proxy::Proxy;
 use crate::request::{self, Credentials};
 use crate::response::{self, Tokens, MAX_BODY_LEN};
 use crate::status::OvokStatus;
-use crate::transport::{Connector, Failure};
+use crate::transport::{DeferredResolver, Failure, Network, OvokConnector, OUTPUT_BUFFER};
 
 /// Test builds only: logging in with this email panics inside the core,
 /// which the C boundary must turn into `OVOK_STATUS_INTERNAL`.
 #[cfg(feature = "test-hooks")]
 pub const TEST_PANIC_EMAIL: &str = "panic@test-hooks.invalid";
 
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// The response head (status line and headers) must fit in this.
+pub(crate) const MAX_HEAD_LEN: usize = 64 * 1024;
+/// Idle connections kept per origin, and in all; how long one stays.
+const MAX_IDLE_PER_ORIGIN: usize = 16;
+const MAX_IDLE: usize = 32;
+const MAX_IDLE_AGE: Duration = Duration::from_secs(15);
+
 /// A configured client with its own connection pool. Cheap to clone (the
 /// clones share the pool) and safe to use from many threads at once.
 #[derive(Clone)]
 pub struct Client {
-    connector: Arc<Connector>,
+    agent: Agent,
     /// The last base URL parsed, as given: most programs use one.
     last_base_url: Arc<Mutex<Option<ParsedBaseUrl>>>,
     user_agent: String,
@@ -34,7 +43,30 @@ pub struct Client {
 }
 
 /// A base URL as the caller gave it, and parsed.
-type ParsedBaseUrl = (String, Arc<BaseUrl>);
+type ParsedBaseUrl = (String, Arc<Routes>);
+
+/// The URIs of a base URL's routes, parsed once: a `Uri` is cloned
+/// without a copy, a `String` would be parsed again on every call.
+#[derive(Debug)]
+struct Routes {
+    login: Uri,
+    refresh: Uri,
+    logout: Uri,
+}
+
+impl Routes {
+    fn new(base: BaseUrl) -> Result<Routes, Error> {
+        let uri = |route: &str| {
+            Uri::try_from(base.join(route))
+                .map_err(|_| Error::invalid_argument("base_url is not a valid URI"))
+        };
+        Ok(Routes {
+            login: uri(LOGIN_ROUTE)?,
+            refresh: uri(REFRESH_ROUTE)?,
+            logout: uri(LOGOUT_ROUTE)?,
+        })
+    }
+}
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -45,32 +77,37 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// Whether a request may go out a second time (see `Client::send`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Resend {
+    /// Once more on a new connection, when a pooled one failed before any
+    /// response byte: a login changes nothing on the server.
+    OnStaleConnection,
+    /// Never: a refresh token may already be spent, a logout done.
+    Never,
+}
+
 impl Client {
     /// Builds a client; fails when the configuration is contradictory.
     pub fn new(config: &ClientConfig) -> Result<Client, Error> {
         config.validate()?;
-        let proxy = match &config.proxy {
-            ProxyChoice::FromEnvironment => Proxy::from_environment(),
-            ProxyChoice::Direct => None,
-            ProxyChoice::Url(url) => Some(Proxy::parse(url).ok_or_else(|| {
-                Error::invalid_argument("proxy URL is invalid; expected http://host:port")
-            })?),
-        };
+        let (connect_timeout, total_timeout) = config.timeouts();
+        let agent_config = agent_config(connect_timeout, total_timeout, &config.user_agent);
+        let connector = OvokConnector::new(
+            Network::new(config.proxy.clone()),
+            config.trust(),
+            config.ca_certificates.clone(),
+        );
         Ok(Client {
-            connector: Arc::new(Connector::new(
-                config.trust(),
-                config.ca_certificates.clone(),
-                proxy,
-                config.connect_timeout,
-            )),
+            agent: Agent::with_parts(agent_config, connector, DeferredResolver),
             last_base_url: Arc::default(),
             user_agent: config.user_agent.clone(),
-            timeouts: config.timeouts(),
+            timeouts: (connect_timeout, total_timeout),
         })
     }
 
     /// `BaseUrl::parse`, remembering the last success.
-    fn base_url(&self, raw: Option<&str>) -> Result<Arc<BaseUrl>, Error> {
+    fn base_url(&self, raw: Option<&str>) -> Result<Arc<Routes>, Error> {
         let key = raw.unwrap_or("");
         let mut last = self
             .last_base_url
@@ -81,7 +118,7 @@ impl Client {
                 return Ok(Arc::clone(parsed));
             }
         }
-        let parsed = Arc::new(BaseUrl::parse(raw)?);
+        let parsed = Arc::new(Routes::new(BaseUrl::parse(raw)?)?);
         *last = Some((key.to_string(), Arc::clone(&parsed)));
         Ok(parsed)
     }
@@ -111,8 +148,14 @@ impl Client {
             panic!("test hook: a deliberate panic inside the core");
         }
         let body = credentials.login_body();
-        let (http_status, body) =
-            self.post_json(&url, LOGIN_ROUTE, body, &[credentials.password])?;
+        let secrets = [credentials.password];
+        let (http_status, body) = self.post(
+            &url.login,
+            Some(&body),
+            None,
+            &secrets,
+            Resend::OnStaleConnection,
+        )?;
         let tokens = response::parse_login_success(&body, unix_now());
         with_http_status(tokens, http_status)
     }
@@ -124,64 +167,91 @@ impl Client {
         let url = self.base_url(base_url)?;
         request::validate_refresh_token(refresh_token)?;
         let body = request::refresh_body(refresh_token);
-        let (http_status, body) = self.post_json(&url, REFRESH_ROUTE, body, &[refresh_token])?;
+        let (http_status, body) = self.post(
+            &url.refresh,
+            Some(&body),
+            None,
+            &[refresh_token],
+            Resend::Never,
+        )?;
         let tokens = response::parse_refresh_success(&body, unix_now());
         with_http_status(tokens, http_status)
     }
 
-    /// POSTs a JSON body holding `secrets` to `route` under `base`; returns
-    /// a 2xx status with its JSON body, or the error for anything else.
-    fn post_json(
+    /// Ends a session with `POST {base_url}/auth/logout`, the access token
+    /// as `Authorization: Bearer`, and an empty body. `Ok` holds the HTTP
+    /// status of a 2xx answer; anything else is an error, as for login.
+    pub fn logout(&self, base_url: Option<&str>, access_token: &str) -> Result<u16, Error> {
+        let url = self.base_url(base_url)?;
+        request::validate_access_token(access_token)?;
+        let mut authorization = Zeroizing::new(String::with_capacity(7 + access_token.len()));
+        authorization.push_str("Bearer ");
+        authorization.push_str(access_token);
+        let (http_status, _body) = self.post(
+            &url.logout,
+            None,
+            Some(&authorization),
+            &[access_token],
+            Resend::Never,
+        )?;
+        Ok(http_status)
+    }
+
+    /// POSTs `body` (JSON) or nothing to `uri`; returns a 2xx
+    /// status with its body, or the error for anything else. Every message
+    /// that holds server text is sanitized against `secrets`.
+    fn post(
         &self,
-        base: &BaseUrl,
-        route: &str,
-        body: Zeroizing<Vec<u8>>,
+        uri: &Uri,
+        body: Option<&[u8]>,
+        authorization: Option<&str>,
         secrets: &[&str],
+        resend: Resend,
     ) -> Result<(u16, Zeroizing<Vec<u8>>), Error> {
-        let deadline = Instant::now() + self.timeouts.1;
-        let origin = base.origin();
-        let path = base.path_of(route);
-        let request = Request {
-            origin,
-            path: &path,
-            user_agent: &self.user_agent,
-            body: &body,
-        }
-        .encode();
-        drop(body);
-        let failed = |failure| self.failure(failure, secrets);
-        let mut stream = self
-            .connector
-            .connection(origin, deadline)
-            .map_err(failed)?;
-        let response = match http::exchange(&mut stream, &request, deadline) {
-            // The server closed the idle connection we reused before it read
-            // the request: send it again on a new one, once (as curl does).
-            Err(Failure::NoResponse(_)) if stream.reused => {
-                stream = self.connector.connect(origin, deadline).map_err(failed)?;
-                http::exchange(&mut stream, &request, deadline)
+        let send = |fresh_connection: bool| {
+            let mut request = self.agent.post(uri);
+            if fresh_connection {
+                // No idle connection is young enough: a new one is made.
+                request = request.config().max_idle_age(Duration::ZERO).build();
+            }
+            if let Some(authorization) = authorization {
+                request = request.header("Authorization", authorization);
+            }
+            match body {
+                Some(body) => request.content_type(JSON).send(body),
+                None => request.send(&[][..]),
+            }
+        };
+        let sent = match send(false) {
+            Err(ureq::Error::Other(failure))
+                if resend == Resend::OnStaleConnection
+                    && matches!(failure.downcast_ref(), Some(Failure::Stale(_))) =>
+            {
+                send(true)
             }
             other => other,
-        }
-        .map_err(failed)?;
-        drop(request);
-        if response.reusable {
-            self.connector.keep(origin, stream);
-        }
+        };
+        let (head, mut response_body) = sent
+            .map_err(|error| self.failure(error, secrets))?
+            .into_parts();
 
-        let http_status = response.status;
-        let received = response
-            .body
-            .map_err(|failure| self.failure(failure, secrets).with_http_status(http_status));
+        let http_status = head.status.as_u16();
+        // Only visible ASCII; what a message quotes is sanitized below.
+        let header = |name: &str| head.headers.get(name).and_then(|value| value.to_str().ok());
+        let (content_type, location, retry_after) = (
+            header("content-type"),
+            header("location"),
+            header("retry-after"),
+        );
+        let received = read_body(&head.headers, &mut response_body)
+            .map_err(|error| self.failure(error, secrets).with_http_status(http_status));
         if !(200..300).contains(&http_status) {
             let message = match (&received, (300..400).contains(&http_status)) {
-                (_, true) => redirect_message(http_status, response.location),
-                (Ok(body), false) => {
-                    response::error_message(http_status, response.content_type.as_deref(), body)
-                }
+                (_, true) => redirect_message(http_status, location),
+                (Ok(body), false) => response::error_message(http_status, content_type, body),
                 (Err(error), false) => format!("HTTP {http_status}; {}", error.message),
             };
-            let message = match response.retry_after {
+            let message = match retry_after {
                 Some(retry_after) => format!("{message} (Retry-After: {retry_after})"),
                 None => message,
             };
@@ -193,58 +263,168 @@ impl Client {
         }
 
         let body = received?;
-        if let Some(content_type) = response.content_type.filter(|ct| !response::is_json(ct)) {
-            return Err(Error::invalid_response(format!(
+        if let Some(content_type) = content_type.filter(|ct| !response::is_json(ct)) {
+            if body.is_empty() {
+                // Nothing to misread; login and refresh say that it is empty.
+                return Ok((http_status, body));
+            }
+            let message = format!(
                 "expected JSON, got {} ({http_status})",
-                response::mime_type(&content_type)
-            ))
-            .with_http_status(http_status));
+                response::mime_type(content_type)
+            );
+            return Err(
+                Error::invalid_response(response::sanitize_message(&message, secrets))
+                    .with_http_status(http_status),
+            );
         }
         Ok((http_status, body))
     }
 
-    /// Sorts a transport failure into a status with a readable message.
-    fn failure(&self, failure: Failure, secrets: &[&str]) -> Error {
+    /// Sorts what ureq or ovok's transport reported into a status with a
+    /// readable message.
+    fn failure(&self, error: ureq::Error, secrets: &[&str]) -> Error {
         let (connect_timeout, total_timeout) = self.timeouts;
-        let (status, message) = match failure {
-            Failure::ConnectTimeout => (
+        let connect_timed_out = || {
+            (
                 OvokStatus::Timeout,
                 format!(
                     "could not connect within the {} connect timeout",
                     describe(connect_timeout)
                 ),
-            ),
-            Failure::TotalTimeout => (
+            )
+        };
+        let total_timed_out = || {
+            (
                 OvokStatus::Timeout,
                 format!(
                     "no complete response within the {} total timeout",
                     describe(total_timeout)
                 ),
-            ),
-            Failure::HostNotFound => (OvokStatus::Connection, "could not resolve the host".into()),
-            Failure::ProxyRefused(code) => (
-                OvokStatus::Connection,
-                format!("the proxy refused the CONNECT request (HTTP {code})"),
-            ),
-            Failure::ProxyMalformed => (
-                OvokStatus::Connection,
-                "the proxy's answer to CONNECT is not HTTP".into(),
-            ),
-            Failure::TrustStore(problem) => (OvokStatus::Tls, problem),
-            Failure::Tls(problem) => (OvokStatus::Tls, tls_message(&problem)),
-            Failure::Io(error) | Failure::NoResponse(error) => describe_io(&error),
-            Failure::Malformed(problem) => (
+            )
+        };
+        let (status, message) = match error {
+            ureq::Error::Timeout(Timeout::Connect | Timeout::Resolve) => connect_timed_out(),
+            ureq::Error::Timeout(_) => total_timed_out(),
+            ureq::Error::HostNotFound => {
+                (OvokStatus::Connection, "could not resolve the host".into())
+            }
+            ureq::Error::Io(error) => describe_io(&error),
+            ureq::Error::Protocol(problem) => (
                 OvokStatus::Connection,
                 format!("the server sent malformed HTTP ({problem})"),
             ),
-            Failure::HeadTooLarge(limit) => (
+            ureq::Error::LargeResponseHeader(_, limit) => (
                 OvokStatus::InvalidResponse,
                 format!("response headers are larger than {limit} bytes"),
             ),
-            Failure::BodyTooLarge => return too_large(),
+            ureq::Error::BodyExceedsLimit(_) => return too_large(),
+            ureq::Error::Other(other) => match other.downcast::<Failure>() {
+                Ok(failure) => match *failure {
+                    Failure::ConnectTimeout => connect_timed_out(),
+                    Failure::Resolve(problem) => return problem.to_error(),
+                    Failure::Proxy(problem) => return problem.to_error(),
+                    Failure::BadTarget => (
+                        OvokStatus::InvalidArgument,
+                        "base_url is not an http or https URL".into(),
+                    ),
+                    Failure::ProxyRefused(code) => (
+                        OvokStatus::Connection,
+                        format!("the proxy refused the CONNECT request (HTTP {code})"),
+                    ),
+                    Failure::ProxyMalformed => (
+                        OvokStatus::Connection,
+                        "the proxy's answer to CONNECT is not HTTP".into(),
+                    ),
+                    Failure::LineTooLong => (
+                        OvokStatus::InvalidResponse,
+                        format!(
+                            "a chunk-size or trailer line of the response is longer than {} bytes",
+                            crate::transport::MAX_LINE
+                        ),
+                    ),
+                    Failure::TrustStore(problem) => (OvokStatus::Tls, problem),
+                    Failure::Tls(problem) => (OvokStatus::Tls, tls_message(&problem)),
+                    Failure::Io(error) | Failure::Stale(error) => describe_io(&error),
+                },
+                Err(other) => (
+                    OvokStatus::Connection,
+                    format!("the request failed: {other}"),
+                ),
+            },
+            other => (
+                OvokStatus::Connection,
+                format!("the request failed: {other}"),
+            ),
         };
         Error::new(status, response::sanitize_message(&message, secrets))
     }
+}
+
+/// ureq's settings for every agent ovok makes: statuses, redirects and
+/// limits are ovok's to report.
+pub(crate) fn agent_config(
+    connect_timeout: Duration,
+    total_timeout: Duration,
+    user_agent: &str,
+) -> ureq::config::Config {
+    Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        // ureq would read the proxy variables itself; `transport` applies ovok's choice.
+        .proxy(None)
+        .max_response_header_size(MAX_HEAD_LEN)
+        .output_buffer_size(OUTPUT_BUFFER)
+        .timeout_global(Some(total_timeout))
+        .timeout_resolve(Some(connect_timeout))
+        .timeout_connect(Some(connect_timeout))
+        .user_agent(user_agent)
+        .accept("application/json")
+        .max_idle_connections(MAX_IDLE)
+        .max_idle_connections_per_host(MAX_IDLE_PER_ORIGIN)
+        .max_idle_age(MAX_IDLE_AGE)
+        .build()
+}
+
+/// What a body without a Content-Length starts with.
+const READ_SIZE: usize = 4 * 1024;
+
+/// The body, read up to [`MAX_BODY_LEN`] into buffers that are wiped.
+pub(crate) fn read_body(
+    headers: &HeaderMap,
+    body: &mut Body,
+) -> Result<Zeroizing<Vec<u8>>, ureq::Error> {
+    let announced = headers
+        .get("content-length")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > MAX_BODY_LEN as u64) {
+        return Err(ureq::Error::BodyExceedsLimit(MAX_BODY_LEN as u64));
+    }
+    // One byte more than announced, to see the end without growing.
+    let capacity = announced.map_or(READ_SIZE, |length| length as usize + 1);
+    let mut reader = body
+        .with_config()
+        .limit(MAX_BODY_LEN as u64)
+        .reader();
+    let mut body = Zeroizing::new(vec![0u8; capacity]);
+    let mut length = 0;
+    loop {
+        if length == body.len() {
+            // Grows by copying: the old buffer is wiped when it drops.
+            let mut grown = Zeroizing::new(vec![0u8; 2 * body.len()]);
+            grown[..length].copy_from_slice(&body[..length]);
+            body = grown;
+        }
+        match reader.read(&mut body[length..]) {
+            Ok(0) => break,
+            Ok(read) => length += read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(ureq::Error::from(error)),
+        }
+    }
+    body.truncate(length);
+    Ok(body)
 }
 
 /// `TLS failed: ...`, with the likely fix when the server is too old.
@@ -299,7 +479,7 @@ fn too_large() -> Error {
     Error::invalid_response(format!("response body is larger than {MAX_BODY_LEN} bytes"))
 }
 
-fn redirect_message(http_status: u16, location: Option<String>) -> String {
+fn redirect_message(http_status: u16, location: Option<&str>) -> String {
     match location {
         Some(location) => format!(
             "HTTP {http_status} redirect to {location} was not followed; check the base URL"
@@ -348,9 +528,15 @@ mod tests {
         let refused = client.base_url(Some("http://example.com")).unwrap_err();
         assert_eq!(refused.status, OvokStatus::InvalidArgument);
         let other = client.base_url(Some("http://127.0.0.1:9090")).unwrap();
-        assert_eq!(other.origin().port, 9090);
+        assert_eq!(
+            other.login.to_string(),
+            "http://127.0.0.1:9090/v2/auth/login"
+        );
         let sandbox = client.base_url(None).unwrap();
-        assert_eq!(sandbox.as_str(), crate::DEFAULT_BASE_URL);
+        assert_eq!(
+            sandbox.login.to_string(),
+            format!("{}{LOGIN_ROUTE}", crate::DEFAULT_BASE_URL)
+        );
         assert!(Arc::ptr_eq(&sandbox, &client.base_url(Some("")).unwrap()));
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
+use crate::bounded_read::read_file;
 use crate::error::Error;
 use crate::proxy::Proxy;
 
@@ -19,7 +20,8 @@ pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 /// The User-Agent header, before any suffix.
 pub const USER_AGENT: &str = concat!("ovok/", env!("CARGO_PKG_VERSION"));
-/// Larger CA files or PEM buffers are refused.
+/// Larger CA files or PEM buffers are refused (Debian's whole system
+/// bundle is about 220 KB).
 pub const MAX_CA_PEM_LEN: usize = 4 * 1024 * 1024;
 
 /// Which certificates a client trusts for https.
@@ -35,16 +37,7 @@ pub enum Trust {
     AddedCertificates,
 }
 
-/// Where requests go through a proxy.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) enum ProxyChoice {
-    /// `ALL_PROXY`, `HTTPS_PROXY` or `HTTP_PROXY`, honouring `NO_PROXY`.
-    FromEnvironment,
-    /// Always connect directly.
-    Direct,
-    /// This proxy URL (which may hold credentials, so it is never printed).
-    Url(String),
-}
+pub(crate) use crate::proxy::ProxyChoice;
 
 /// The settings of a client. `ClientConfig::default()` is what `ovok_login` uses.
 #[derive(Clone)]
@@ -76,7 +69,7 @@ impl fmt::Debug for ClientConfig {
         let proxy = match &self.proxy {
             ProxyChoice::FromEnvironment => "from the environment",
             ProxyChoice::Direct => "none",
-            ProxyChoice::Url(_) => "<set>",
+            ProxyChoice::Explicit(_) => "<set>",
         };
         f.debug_struct("ClientConfig")
             .field("connect_timeout", &self.connect_timeout)
@@ -124,17 +117,12 @@ impl ClientConfig {
     }
 
     /// Adds the CA certificates in a PEM file; returns how many it held.
+    /// Only a regular file of at most [`MAX_CA_PEM_LEN`] bytes is read: a
+    /// directory, a device such as `/dev/zero` or a FIFO is refused.
     pub fn add_ca_file(&mut self, path: &Path) -> Result<usize, Error> {
         let shown = crate::response::sanitize_message(&path.display().to_string(), &[]);
-        let metadata = std::fs::metadata(path)
-            .map_err(|error| Error::invalid_argument(format!("CA file {shown}: {error}")))?;
-        if metadata.len() > MAX_CA_PEM_LEN as u64 {
-            return Err(Error::invalid_argument(format!(
-                "CA file {shown} is larger than {MAX_CA_PEM_LEN} bytes"
-            )));
-        }
-        let pem = std::fs::read(path)
-            .map_err(|error| Error::invalid_argument(format!("CA file {shown}: {error}")))?;
+        let pem = read_file(path, MAX_CA_PEM_LEN)
+            .map_err(|problem| Error::invalid_argument(format!("CA file {shown}{problem}")))?;
         self.add_ca_pem_from(&pem, &format!("CA file {shown}"))
     }
 
@@ -175,27 +163,26 @@ impl ClientConfig {
         Ok(count)
     }
 
-    /// Sends every request through this proxy (`http://[user:password@]host:port`).
-    /// `None` or `""` goes back to the environment's proxy settings.
+    /// Sends every request through this proxy (`[http://][user:password@]host[:port]`),
+    /// except to loopback, which is never proxied. `None` or `""` goes back
+    /// to the environment's proxy settings. SOCKS and `https://` proxies are
+    /// refused; the message never quotes the URL.
     pub fn set_proxy(&mut self, proxy_url: Option<&str>) -> Result<(), Error> {
         self.proxy = match proxy_url {
             None | Some("") => ProxyChoice::FromEnvironment,
-            Some(url) => {
-                if Proxy::parse(url).is_none() {
-                    return Err(Error::invalid_argument(
-                        "proxy URL is invalid; expected http://[user:password@]host:port",
-                    ));
-                }
-                ProxyChoice::Url(url.to_string())
-            }
+            Some(url) => ProxyChoice::Explicit(
+                Proxy::parse(url)
+                    .map_err(|problem| Error::invalid_argument(format!("proxy URL {problem}")))?,
+            ),
         };
         Ok(())
     }
 
-    /// Whether `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are
-    /// honoured (the default). An explicit proxy always wins.
+    /// Whether `https_proxy`, `http_proxy`, `all_proxy` and `no_proxy` (see
+    /// `proxy.rs` for curl's rules) are honoured (the default). An explicit
+    /// proxy always wins.
     pub fn set_proxy_from_environment(&mut self, honour: bool) {
-        if !matches!(self.proxy, ProxyChoice::Url(_)) {
+        if !matches!(self.proxy, ProxyChoice::Explicit(_)) {
             self.proxy = if honour {
                 ProxyChoice::FromEnvironment
             } else {
@@ -318,6 +305,20 @@ mod tests {
             "{}",
             error.message
         );
+        assert_eq!(error.status, OvokStatus::InvalidArgument);
+        #[cfg(unix)]
+        {
+            let error = config.add_ca_file(Path::new("/dev/zero")).unwrap_err();
+            assert_eq!(error.status, OvokStatus::InvalidArgument);
+            assert_eq!(
+                error.message,
+                "CA file /dev/zero is a character device, not a regular file"
+            );
+        }
+        let error = config.add_ca_file(&std::env::temp_dir()).unwrap_err();
+        assert!(error
+            .message
+            .ends_with(" is a directory, not a regular file"));
         assert_eq!(
             config.trust(),
             Trust::Platform,
@@ -328,22 +329,27 @@ mod tests {
     #[test]
     fn proxy_urls_are_checked_and_never_echoed() {
         let mut config = ClientConfig::default();
-        for bad in [
-            "proxy.example:3128",
-            "ftp://proxy.example",
-            "http://",
-            "http://a b",
-        ] {
+        for bad in ["ftp://proxy.example", "http://", "http://a b"] {
             let error = config.set_proxy(Some(bad)).unwrap_err();
             assert!(error.message.starts_with("proxy URL is invalid"), "{bad}");
         }
+        for socks in [
+            "socks5://user:s3cret@proxy.example",
+            "socks4://proxy.example",
+        ] {
+            let error = config.set_proxy(Some(socks)).unwrap_err();
+            assert_eq!(error.status, OvokStatus::InvalidArgument);
+            assert!(error.message.contains("SOCKS"), "{}", error.message);
+            assert!(!error.message.contains("s3cret"), "{}", error.message);
+        }
+        config.set_proxy(Some("proxy.example:3128")).unwrap();
         config
             .set_proxy(Some("http://user:s3cret@proxy.example:3128"))
             .unwrap();
         assert!(!format!("{config:?}").contains("s3cret"));
         config.set_proxy_from_environment(false);
         assert!(
-            matches!(config.proxy, ProxyChoice::Url(_)),
+            matches!(config.proxy, ProxyChoice::Explicit(_)),
             "explicit proxy wins"
         );
         config.set_proxy(None).unwrap();

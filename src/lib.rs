@@ -7,25 +7,26 @@
 #![deny(unsafe_code)]
 
 pub mod base_url;
+mod bounded_read;
+mod buffers;
 pub mod client;
 pub mod config;
+mod connect;
 pub mod error;
 pub mod ffi;
-mod http;
 pub mod jwt;
 mod proxy;
 pub mod request;
+mod resolve;
 pub mod response;
 pub mod status;
 mod tls;
 mod transport;
 
 /// Entry points for the fuzz targets in `fuzz/` (cargo feature `fuzzing`); not an API.
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
-pub mod fuzzing {
-    pub use crate::http::read_canned as read_http_response;
-}
+pub mod fuzzing;
 
 pub use base_url::{BaseUrl, DEFAULT_BASE_URL};
 pub use client::{login, refresh, Client};

@@ -77,6 +77,18 @@ pub fn validate_refresh_token(refresh_token: &str) -> Result<(), Error> {
     check_field("refresh_token", refresh_token, MAX_TOKEN_LEN)
 }
 
+/// An access token for `Authorization: Bearer`: not empty, not too long,
+/// and only visible ASCII, as a header value must be.
+pub fn validate_access_token(access_token: &str) -> Result<(), Error> {
+    check_field("access_token", access_token, MAX_TOKEN_LEN)?;
+    if !access_token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::invalid_argument(
+            "access_token holds a character that is not visible ASCII",
+        ));
+    }
+    Ok(())
+}
+
 /// The JSON body of `POST /auth/refresh-token`, zeroized on drop.
 pub fn refresh_body(refresh_token: &str) -> Zeroizing<Vec<u8>> {
     json_body(&RefreshBody { refresh_token }, refresh_token.len())

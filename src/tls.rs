@@ -79,6 +79,7 @@ mod system_ca_file {
     use rustls::pki_types::CertificateDer;
     use rustls::RootCertStore;
 
+    use crate::bounded_read::read_file;
     use crate::config::MAX_CA_PEM_LEN;
 
     /// Where systems keep the bundle, tried in order after `SSL_CERT_FILE`
@@ -94,7 +95,8 @@ mod system_ca_file {
     ];
 
     /// The certificates of `SSL_CERT_FILE` if it is set, else of the first
-    /// bundle in [`CA_FILES`] that exists.
+    /// bundle in [`CA_FILES`] that exists. Only a regular file of at most
+    /// [`MAX_CA_PEM_LEN`] bytes is read (see `bounded_read`).
     pub(super) fn roots() -> Result<RootCertStore, String> {
         roots_from(std::env::var_os("SSL_CERT_FILE"), &CA_FILES)
     }
@@ -122,10 +124,7 @@ mod system_ca_file {
             Some(_) => format!("SSL_CERT_FILE {}", path.display()),
             None => path.display().to_string(),
         };
-        let pem = std::fs::read(path).map_err(|error| format!("{shown}: {error}"))?;
-        if pem.len() > MAX_CA_PEM_LEN {
-            return Err(format!("{shown} is larger than {MAX_CA_PEM_LEN} bytes"));
-        }
+        let pem = read_file(path, MAX_CA_PEM_LEN).map_err(|problem| format!("{shown}{problem}"))?;
         let mut roots = RootCertStore::empty();
         let certificates = CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok);
         roots.add_parsable_certificates(certificates);
@@ -327,6 +326,23 @@ mod tests {
         );
         let error = roots_from(Some(not_pem.clone().into()), &[]).unwrap_err();
         assert!(error.ends_with("holds no usable CA certificate"), "{error}");
+        let error = roots_from(Some("/dev/zero".into()), &[bundle_s]).unwrap_err();
+        assert_eq!(
+            error,
+            "SSL_CERT_FILE /dev/zero is a character device, not a regular file"
+        );
+        let error = roots_from(Some(dir.clone().into()), &[bundle_s]).unwrap_err();
+        assert!(
+            error.ends_with("is a directory, not a regular file"),
+            "{error}"
+        );
+        let huge = dir.join("huge.pem");
+        std::fs::File::create(&huge)
+            .unwrap()
+            .set_len(crate::config::MAX_CA_PEM_LEN as u64 + 1)
+            .unwrap();
+        let error = roots_from(Some(huge.into()), &[bundle_s]).unwrap_err();
+        assert!(error.ends_with("is larger than 4194304 bytes"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

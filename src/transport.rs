@@ -1,268 +1,197 @@
-//! Connections: DNS with a cache, TCP, the proxy tunnel, the TLS handshake,
-//! and a pool of idle keep-alive connections. `http` speaks HTTP over them.
+//! What ovok plugs into ureq's transport API: the connector that makes a
+//! connection (proxy tunnel, loopback rule for plain http, TCP, TLS with
+//! `tls`'s provider) and the connection itself, with wiped buffers and a
+//! liveness check that ureq's pool runs on every reuse.
+//!
+//! ureq does the rest: the pool, the HTTP framing (ureq-proto), timeouts,
+//! redirects and limits.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
-use std::thread;
+use std::mem::MaybeUninit;
+use std::net::TcpStream;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, ClientConnection, StreamOwned};
+use rustls::{ClientConfig, ClientConnection};
+use socket2::SockRef;
+use ureq::config::Config;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver as UreqResolver};
+use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
+use zeroize::Zeroizing;
 
-use crate::base_url::Origin;
+use crate::buffers::{WipedBuffers, MAX_INPUT};
 use crate::config::Trust;
-use crate::proxy::Proxy;
+use crate::connect;
+use crate::proxy::{Proxy, ProxyChoice, ProxyError, Scheme};
+use crate::resolve::{Allowed, ResolveError, Resolver};
 use crate::tls;
 
-/// How long a resolved name is reused: curl's default DNS cache timeout.
-const DNS_CACHE_TTL: Duration = Duration::from_secs(60);
-/// Names cached at most; the cache is cleared when it is full.
-const DNS_CACHE_ENTRIES: usize = 64;
-/// Idle connections kept per origin, and in all.
-const MAX_IDLE_PER_ORIGIN: usize = 16;
-const MAX_IDLE: usize = 32;
-/// An idle connection older than this is closed rather than reused.
-const MAX_IDLE_AGE: Duration = Duration::from_secs(15);
-/// An idle connection older than this is checked before it is reused.
-const CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
+/// The request head must fit in this (ureq writes it whole); the body goes
+/// out in pieces of this size.
+pub(crate) const OUTPUT_BUFFER: usize = 16 * 1024;
+/// What a chunk-size or trailer line may take at most: the input buffer.
+pub(crate) const MAX_LINE: usize = MAX_INPUT;
 /// The proxy's answer to CONNECT must fit in this.
 const MAX_CONNECT_RESPONSE: usize = 8 * 1024;
+/// The largest TLS record (RFC 8446, section 5.2) with its header.
+const MAX_TLS_RECORD: usize = 5 + (1 << 14) + 256;
 
-/// Why a connection could not be made or used. `client` turns these into
-/// statuses and messages.
+/// Why a connection could not be made or used, where ureq has no error
+/// that says it. Travels through ureq as `ureq::Error::Other`; `client`
+/// turns it into a status and a message.
 #[derive(Debug)]
 pub(crate) enum Failure {
     /// The connect timeout ran out (DNS, TCP, proxy or TLS handshake).
     ConnectTimeout,
-    /// The total timeout ran out.
-    TotalTimeout,
-    HostNotFound,
+    /// No address to connect to, or plain http to one that is not loopback.
+    Resolve(ResolveError),
+    /// The environment names a proxy that cannot be used.
+    Proxy(ProxyError),
+    /// The URI is not one ovok makes (not reached: ovok builds them).
+    BadTarget,
+    /// A line the framing waits for whole (a chunk size, a trailer) is
+    /// longer than the input buffer holds.
+    LineTooLong,
     /// The trusted certificates could not be loaded; says why.
     TrustStore(String),
     /// The proxy answered CONNECT with this status.
     ProxyRefused(u16),
-    /// The connection failed before the first byte of a response: a write
-    /// failed, or it was closed or reset. On a reused connection this is
-    /// what a server closing it while idle looks like.
-    NoResponse(io::Error),
     /// The proxy's answer to CONNECT was not HTTP.
     ProxyMalformed,
+    /// A pooled connection failed before the first byte of the response:
+    /// a server closing it while idle looks like this. The request may be
+    /// sent again on a new connection, if it may be sent twice at all.
+    Stale(io::Error),
     Tls(rustls::Error),
     Io(io::Error),
-    /// The server's bytes are not HTTP/1.x; says what is wrong.
-    Malformed(String),
-    /// The response head is larger than this many bytes.
-    HeadTooLarge(usize),
-    BodyTooLarge,
 }
 
-/// A TCP or TLS connection, with the socket timeouts it has set.
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `client` writes the messages; this is for ureq's Debug/Display only.
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl Failure {
+    pub(crate) fn into_ureq(self) -> ureq::Error {
+        ureq::Error::Other(Box::new(self))
+    }
+}
+
+/// The scheme, host (no IPv6 brackets) and port a URI names.
 #[derive(Debug)]
-pub(crate) struct Stream {
-    io: Io,
-    read_timeout: Option<Duration>,
-    write_timeout: Option<Duration>,
-    /// Came from the pool rather than from a new connection.
-    pub(crate) reused: bool,
+pub(crate) struct Target<'a> {
+    pub(crate) https: bool,
+    pub(crate) host: &'a str,
+    pub(crate) port: u16,
 }
 
-#[derive(Debug)]
-enum Io {
-    Plain(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
-}
-
-/// A socket timeout within this of the time left is not set again: a warm
-/// call then costs no `setsockopt`, and a deadline is kept to within 1 ms.
-const TIMEOUT_SLACK: Duration = Duration::from_millis(1);
-
-impl Stream {
-    fn new(io: Io) -> Stream {
-        Stream {
-            io,
-            read_timeout: None,
-            write_timeout: None,
-            reused: false,
-        }
-    }
-
-    fn tcp(&self) -> &TcpStream {
-        match &self.io {
-            Io::Plain(tcp) => tcp,
-            Io::Tls(tls) => tls.get_ref(),
-        }
-    }
-
-    /// Reads into `buffer`; `Ok(0)` at the end of the stream. Past the
-    /// deadline it is `TotalTimeout`.
-    pub(crate) fn read_before(
-        &mut self,
-        buffer: &mut [u8],
-        deadline: Instant,
-    ) -> Result<usize, Failure> {
-        loop {
-            let left = time_left(deadline)?;
-            if needs_setting(self.read_timeout, left) {
-                self.tcp()
-                    .set_read_timeout(Some(left))
-                    .map_err(Failure::Io)?;
-                self.read_timeout = Some(left);
-            }
-            let read = match &mut self.io {
-                Io::Plain(tcp) => tcp.read(buffer),
-                Io::Tls(tls) => tls.read(buffer),
-            };
-            match read {
-                Ok(read) => return Ok(read),
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) if is_timeout(&error) => return Err(Failure::TotalTimeout),
-                Err(error) => return Err(io_failure(error)),
-            }
-        }
-    }
-
-    /// Writes all of `bytes` and flushes them; past the deadline it is
-    /// `TotalTimeout`.
-    pub(crate) fn write_before(&mut self, bytes: &[u8], deadline: Instant) -> Result<(), Failure> {
-        let left = time_left(deadline)?;
-        if needs_setting(self.write_timeout, left) {
-            self.tcp()
-                .set_write_timeout(Some(left))
-                .map_err(Failure::Io)?;
-            self.write_timeout = Some(left);
-        }
-        let written = match &mut self.io {
-            Io::Plain(tcp) => tcp.write_all(bytes).and_then(|()| tcp.flush()),
-            Io::Tls(tls) => tls.write_all(bytes).and_then(|()| tls.flush()),
+impl<'a> Target<'a> {
+    pub(crate) fn of(uri: &'a Uri) -> Result<Target<'a>, ureq::Error> {
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(ureq::Error::BadUri("not http or https".into())),
         };
-        match written {
-            Ok(()) => Ok(()),
-            Err(error) if is_timeout(&error) => Err(Failure::TotalTimeout),
-            Err(error) => Err(io_failure(error)),
+        let authority = uri
+            .authority()
+            .ok_or_else(|| ureq::Error::BadUri("no host".into()))?;
+        let host = authority.host();
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+        Ok(Target { https, host, port })
+    }
+
+    fn scheme(&self) -> Scheme {
+        match self.https {
+            true => Scheme::Https,
+            false => Scheme::Http,
         }
     }
-
-    /// False when the server has closed the connection or sent bytes
-    /// nobody asked for: either way it must not carry another request.
-    fn is_reusable(&self) -> bool {
-        let tcp = self.tcp();
-        if tcp.set_nonblocking(true).is_err() {
-            return false;
-        }
-        let quiet =
-            matches!(tcp.peek(&mut [0u8; 1]), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
-        tcp.set_nonblocking(false).is_ok() && quiet
-    }
 }
 
-/// The time until `deadline`; `TotalTimeout` once it has passed (which
-/// `Connector::connect` renames when the connect timeout was the one).
-fn time_left(deadline: Instant) -> Result<Duration, Failure> {
-    match deadline.saturating_duration_since(Instant::now()) {
-        left if left.is_zero() => Err(Failure::TotalTimeout),
-        left => Ok(left),
-    }
-}
-
-/// Makes every read and write on `tcp` give up at `deadline`; for the few
-/// I/O calls of connecting (a `Stream` keeps its own timeouts).
-fn set_deadline(tcp: &TcpStream, deadline: Instant) -> Result<(), Failure> {
-    let left = time_left(deadline)?;
-    tcp.set_read_timeout(Some(left)).map_err(Failure::Io)?;
-    tcp.set_write_timeout(Some(left)).map_err(Failure::Io)
-}
-
-fn needs_setting(set: Option<Duration>, left: Duration) -> bool {
-    set.is_none_or(|set| set.abs_diff(left) > TIMEOUT_SLACK)
-}
-
-/// Makes connections to origins, directly or through a proxy, and keeps
-/// idle ones for reuse.
+/// Where the connections of one agent go: the proxy choice and the resolver.
 #[derive(Debug)]
-pub(crate) struct Connector {
+pub(crate) struct Network {
+    resolver: Resolver,
+    proxy: ProxyChoice,
+}
+
+impl Network {
+    pub(crate) fn new(proxy: ProxyChoice) -> Network {
+        Network {
+            resolver: Resolver::default(),
+            proxy,
+        }
+    }
+
+    /// The proxy a request to `target` goes through, by curl's rules (`proxy`).
+    fn proxy_for(&self, target: &Target<'_>) -> Result<Option<Cow<'_, Proxy>>, Failure> {
+        self.proxy
+            .for_request(target.scheme(), target.host, target.port)
+            .map_err(Failure::Proxy)
+    }
+}
+
+/// The resolver ureq calls before every request, also when the pool has a
+/// connection for it: it resolves nothing. [`OvokConnector`] resolves
+/// (through `resolve`, with its cache and loopback gate) only when a
+/// connection is made, so a warm call neither looks up nor allocates.
+#[derive(Debug)]
+pub(crate) struct DeferredResolver;
+
+impl UreqResolver for DeferredResolver {
+    fn resolve(
+        &self,
+        _uri: &Uri,
+        _config: &Config,
+        _timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        Ok(self.empty())
+    }
+}
+
+/// The deadline a ureq timeout names; far in the future for none.
+pub(crate) fn deadline_of(timeout: NextTimeout) -> Instant {
+    let now = Instant::now();
+    now.checked_add(*timeout.after)
+        .unwrap_or_else(|| now + Duration::from_secs(24 * 3600))
+}
+
+/// Makes connections for one agent.
+pub(crate) struct OvokConnector {
+    network: Network,
     trust: Trust,
     added_cas: Vec<Vec<u8>>,
     /// Built on the first https connection: a client that only ever talks
     /// to loopback http needs no CA store.
     tls: OnceLock<Arc<ClientConfig>>,
-    proxy: Option<Proxy>,
-    connect_timeout: Duration,
-    resolver: CachingResolver,
-    idle: Mutex<Vec<Idle>>,
 }
 
-#[derive(Debug)]
-struct Idle {
-    origin: Arc<Origin>,
-    since: Instant,
-    stream: Stream,
+impl fmt::Debug for OvokConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OvokConnector").finish_non_exhaustive()
+    }
 }
 
-impl Connector {
-    pub(crate) fn new(
-        trust: Trust,
-        added_cas: Vec<Vec<u8>>,
-        proxy: Option<Proxy>,
-        connect_timeout: Duration,
-    ) -> Connector {
-        Connector {
+impl OvokConnector {
+    pub(crate) fn new(network: Network, trust: Trust, added_cas: Vec<Vec<u8>>) -> Self {
+        OvokConnector {
+            network,
             trust,
             added_cas,
             tls: OnceLock::new(),
-            proxy,
-            connect_timeout,
-            resolver: CachingResolver::default(),
-            idle: Mutex::new(Vec::new()),
         }
-    }
-
-    /// An idle connection to `origin` that is still open, or a new one.
-    ///
-    /// A connection idle for less than [`CHECK_IDLE_AFTER`] is reused
-    /// without a check (three system calls); if the server closed it anyway,
-    /// the caller retries on a new connection, as curl does.
-    pub(crate) fn connection(&self, origin: &Origin, deadline: Instant) -> Result<Stream, Failure> {
-        while let Some(mut idle) = self.take_idle(origin) {
-            let idle_for = idle.since.elapsed();
-            if idle_for < CHECK_IDLE_AFTER || (idle_for < MAX_IDLE_AGE && idle.stream.is_reusable())
-            {
-                idle.stream.reused = true;
-                return Ok(idle.stream);
-            }
-        }
-        self.connect(origin, deadline)
-    }
-
-    /// Keeps a connection whose response was read in full, for the next call.
-    pub(crate) fn keep(&self, origin: &Arc<Origin>, stream: Stream) {
-        let mut idle = self.lock_idle();
-        let same_origin = idle.iter().filter(|i| same(&i.origin, origin)).count();
-        if same_origin >= MAX_IDLE_PER_ORIGIN {
-            return;
-        }
-        if idle.len() >= MAX_IDLE {
-            idle.remove(0);
-        }
-        idle.push(Idle {
-            origin: Arc::clone(origin),
-            since: Instant::now(),
-            stream,
-        });
-    }
-
-    fn take_idle(&self, origin: &Origin) -> Option<Idle> {
-        let mut idle = self.lock_idle();
-        let newest = idle.iter().rposition(|i| same(&i.origin, origin))?;
-        Some(idle.remove(newest))
-    }
-
-    fn lock_idle(&self) -> MutexGuard<'_, Vec<Idle>> {
-        // A list of connections is valid even if a holder panicked.
-        self.idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The TLS configuration, built once. A failure is not kept: the next
@@ -276,61 +205,84 @@ impl Connector {
         Ok(self.tls.get_or_init(|| config).clone())
     }
 
-    /// A new connection to `origin`.
-    pub(crate) fn connect(
-        &self,
-        origin: &Origin,
-        total_deadline: Instant,
-    ) -> Result<Stream, Failure> {
-        let connect_deadline = Instant::now() + self.connect_timeout;
-        let deadline = connect_deadline.min(total_deadline);
-        // Running out of time while connecting is whichever timeout ends first.
-        let timed_out = |failure: Failure| {
-            let out_of_time = match &failure {
-                Failure::TotalTimeout => true,
-                Failure::Io(error) => is_timeout(error),
-                _ => false,
-            };
-            match out_of_time {
-                true if connect_deadline <= total_deadline => Failure::ConnectTimeout,
-                true => Failure::TotalTimeout,
-                false => failure,
-            }
-        };
-
+    fn open(&self, details: &ConnectionDetails<'_>) -> Result<Connection, Failure> {
+        let target = Target::of(details.uri).map_err(|_| Failure::BadTarget)?;
+        let deadline = deadline_of(details.timeout);
         // Trust problems (no CA store) show before any byte goes out.
-        let tls_config = match origin.https {
+        let tls_config = match target.https {
             true => Some(self.tls_config()?),
             false => None,
         };
-        let proxy = self.proxy.as_ref().filter(|proxy| proxy.applies_to(origin));
-        let (host, port) = match proxy {
-            Some(proxy) => proxy.address(),
-            None => (origin.host.as_str(), origin.port),
+        let tcp = match self.network.proxy_for(&target)? {
+            Some(proxy) => {
+                let addresses = self
+                    .network
+                    .resolver
+                    .resolve(proxy.host(), proxy.port(), Allowed::Any)
+                    .map_err(Failure::Resolve)?;
+                let tcp = connect::connect(&addresses, deadline).map_err(Failure::Io)?;
+                open_tunnel(&tcp, &proxy, &target, deadline)?;
+                tcp
+            }
+            None => {
+                // Plain http carries the password in clear: loopback only,
+                // every address the name has.
+                let allowed = match target.https {
+                    true => Allowed::Any,
+                    false => Allowed::LoopbackOnly,
+                };
+                let addresses = self
+                    .network
+                    .resolver
+                    .resolve(target.host, target.port, allowed)
+                    .map_err(Failure::Resolve)?;
+                connect::connect(&addresses, deadline).map_err(Failure::Io)?
+            }
         };
-        let addresses = self
-            .resolver
-            .resolve(host, port, deadline)
-            .map_err(timed_out)?;
-        let tcp = connect_tcp(&addresses, deadline).map_err(timed_out)?;
-        if let Some(proxy) = proxy {
-            open_tunnel(&tcp, proxy, origin, deadline).map_err(timed_out)?;
-        }
-        let Some(tls_config) = tls_config else {
-            return Ok(Stream::new(Io::Plain(tcp)));
+        let io = match tls_config {
+            None => Io::Plain,
+            Some(config) => {
+                let name = ServerName::try_from(target.host.to_string())
+                    .map_err(|_| Failure::BadTarget)?;
+                let conn = ClientConnection::new(config, name).map_err(Failure::Tls)?;
+                let mut tls = Box::new(TlsState {
+                    conn,
+                    staged: Vec::new(),
+                });
+                tls.handshake(&tcp, deadline)?;
+                Io::Tls(tls)
+            }
         };
-        let name = ServerName::try_from(origin.host.clone())
-            .map_err(|_| Failure::Malformed("the host is not a valid TLS server name".into()))?;
-        let tls = ClientConnection::new(tls_config, name).map_err(Failure::Tls)?;
-        let mut stream = StreamOwned::new(tls, tcp);
-        handshake(&mut stream, deadline).map_err(timed_out)?;
-        Ok(Stream::new(Io::Tls(Box::new(stream))))
+        Ok(Connection {
+            tcp,
+            io,
+            buffers: WipedBuffers::new(OUTPUT_BUFFER),
+            read_timeout: None,
+            write_timeout: None,
+            pooled: false,
+            awaiting_response: false,
+        })
     }
 }
 
-/// The same origin: usually the very same `Arc`, from a cached base URL.
-fn same(a: &Arc<Origin>, b: &Origin) -> bool {
-    std::ptr::eq(Arc::as_ptr(a), b) || **a == *b
+impl Connector<()> for OvokConnector {
+    type Out = Connection;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails<'_>,
+        _chained: Option<()>,
+    ) -> Result<Option<Connection>, ureq::Error> {
+        let connect_timeout = details.timeout.reason;
+        self.open(details).map(Some).map_err(|failure| {
+            // Running out of time while connecting is whichever timeout ended first.
+            match failure {
+                Failure::ConnectTimeout => ureq::Error::Timeout(connect_timeout),
+                Failure::Io(error) if is_timeout(&error) => ureq::Error::Timeout(connect_timeout),
+                other => other.into_ureq(),
+            }
+        })
+    }
 }
 
 fn is_timeout(error: &io::Error) -> bool {
@@ -340,36 +292,35 @@ fn is_timeout(error: &io::Error) -> bool {
     )
 }
 
-/// Tries each address in turn until one connects.
-fn connect_tcp(addresses: &[SocketAddr], deadline: Instant) -> Result<TcpStream, Failure> {
-    let mut last_error = io::Error::from(io::ErrorKind::AddrNotAvailable);
-    for address in addresses {
-        match TcpStream::connect_timeout(address, time_left(deadline)?) {
-            Ok(tcp) => {
-                // One write per request: Nagle would only add delay.
-                tcp.set_nodelay(true).map_err(Failure::Io)?;
-                return Ok(tcp);
-            }
-            Err(error) => last_error = error,
-        }
+fn time_left(deadline: Instant) -> Result<Duration, Failure> {
+    match deadline.saturating_duration_since(Instant::now()) {
+        left if left.is_zero() => Err(Failure::ConnectTimeout),
+        left => Ok(left),
     }
-    Err(Failure::Io(last_error))
 }
 
-/// Sends CONNECT and reads the proxy's answer, which must be 2xx.
+/// Makes every read and write on `tcp` give up at `deadline`.
+fn set_deadline(tcp: &TcpStream, deadline: Instant) -> Result<(), Failure> {
+    let left = time_left(deadline)?;
+    tcp.set_read_timeout(Some(left)).map_err(Failure::Io)?;
+    tcp.set_write_timeout(Some(left)).map_err(Failure::Io)
+}
+
+/// Sends CONNECT and reads the proxy's answer (parsed by ureq-proto),
+/// which must be 2xx.
 fn open_tunnel(
     mut tcp: &TcpStream,
     proxy: &Proxy,
-    origin: &Origin,
+    target: &Target<'_>,
     deadline: Instant,
 ) -> Result<(), Failure> {
     set_deadline(tcp, deadline)?;
-    tcp.write_all(&proxy.connect_request(origin))
+    tcp.write_all(&proxy.connect_request(target.host, target.port))
         .map_err(Failure::Io)?;
 
     // Read byte-wise up to the end of the head, so that nothing the origin
     // sends after it (a TLS ServerHello) is consumed here.
-    let mut head = Vec::with_capacity(256);
+    let mut head = Zeroizing::new(Vec::with_capacity(256));
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
         if head.len() >= MAX_CONNECT_RESPONSE {
@@ -382,172 +333,347 @@ fn open_tunnel(
             Err(error) => return Err(Failure::Io(error)),
         }
     }
-    let mut headers = [httparse::EMPTY_HEADER; 32];
-    let mut response = httparse::Response::new(&mut headers);
-    match response.parse(&head) {
-        Ok(httparse::Status::Complete(_)) => match response.code {
-            Some(200..=299) => Ok(()),
-            Some(code) => Err(Failure::ProxyRefused(code)),
-            None => Err(Failure::ProxyMalformed),
+    match ureq_proto::parser::try_parse_response::<32>(&head) {
+        Ok(Some((_, response))) => match response.status().as_u16() {
+            200..=299 => Ok(()),
+            code => Err(Failure::ProxyRefused(code)),
         },
         _ => Err(Failure::ProxyMalformed),
     }
 }
 
-/// Runs the TLS handshake to its end, so that its failures and its time
-/// belong to connecting.
-fn handshake(
-    stream: &mut StreamOwned<ClientConnection, TcpStream>,
-    deadline: Instant,
-) -> Result<(), Failure> {
-    while stream.conn.is_handshaking() {
-        set_deadline(&stream.sock, deadline)?;
-        match stream.conn.complete_io(&mut stream.sock) {
-            Ok((0, 0)) if stream.conn.is_handshaking() => {
-                return Err(Failure::Io(io::ErrorKind::UnexpectedEof.into()))
-            }
-            Ok(_) => {}
-            Err(error) => return Err(io_failure(error)),
-        }
-    }
-    Ok(())
+/// A TCP or TLS connection to an origin, as ureq's pool holds it.
+pub(crate) struct Connection {
+    tcp: TcpStream,
+    io: Io,
+    buffers: WipedBuffers,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    /// Has been in the pool: ureq asks `is_open` only then.
+    pooled: bool,
+    /// A request went out and no byte of its response has arrived.
+    awaiting_response: bool,
 }
 
-/// An I/O error, or the TLS error that rustls wrapped in one.
-pub(crate) fn io_failure(error: io::Error) -> Failure {
+enum Io {
+    Plain,
+    Tls(Box<TlsState>),
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("tls", &matches!(self.io, Io::Tls(_)))
+            .field("pooled", &self.pooled)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A socket timeout within this of the time left is not set again: a warm
+/// call then costs no `setsockopt`, and a deadline is kept to within 1 ms.
+const TIMEOUT_SLACK: Duration = Duration::from_millis(1);
+
+fn needs_setting(set: Option<Duration>, left: Duration) -> bool {
+    set.is_none_or(|set| set.abs_diff(left) > TIMEOUT_SLACK)
+}
+
+/// A ureq timeout as a socket timeout (at least 1 ms: zero means none).
+fn socket_timeout(timeout: NextTimeout) -> Option<Duration> {
+    if timeout.after.is_not_happening() {
+        None
+    } else {
+        Some((*timeout.after).max(Duration::from_millis(1)))
+    }
+}
+
+impl Connection {
+    /// The error for a failed read or write: a pooled connection that
+    /// broke before any response byte is `Stale`, a timeout is ureq's.
+    fn failed(&self, error: io::Error, timeout: NextTimeout) -> ureq::Error {
+        if is_timeout(&error) {
+            return ureq::Error::Timeout(timeout.reason);
+        }
+        let error = match split_tls(error) {
+            Ok(tls) => return Failure::Tls(tls).into_ureq(),
+            Err(error) => error,
+        };
+        let broken = matches!(
+            error.kind(),
+            io::ErrorKind::UnexpectedEof
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+        );
+        if broken && self.pooled && self.awaiting_response {
+            return Failure::Stale(error).into_ureq();
+        }
+        if matches!(
+            error.kind(),
+            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+        ) {
+            // ureq takes a reset for the end of a body that ends with the
+            // connection; it is a failure: what was sent may not all be here.
+            return Failure::Io(error).into_ureq();
+        }
+        ureq::Error::Io(error)
+    }
+
+    /// Nothing has arrived and the peer has not closed: one `recv` with
+    /// `MSG_PEEK | MSG_DONTWAIT`.
+    fn socket_is_quiet(&self) -> bool {
+        let mut byte = [MaybeUninit::<u8>::uninit()];
+        let peeked = SockRef::from(&self.tcp)
+            .recv_with_flags(&mut byte, libc::MSG_PEEK | libc::MSG_DONTWAIT);
+        matches!(peeked, Err(error) if error.kind() == io::ErrorKind::WouldBlock)
+    }
+}
+
+impl Transport for Connection {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let timeout = timeout.for_write();
+        let wanted = socket_timeout(timeout);
+        if wanted.is_none_or(|left| needs_setting(self.write_timeout, left)) {
+            self.tcp.set_write_timeout(wanted)?;
+            self.write_timeout = wanted;
+        }
+        self.awaiting_response = true;
+        let output = &self.buffers.output()[..amount];
+        let sent = match &mut self.io {
+            Io::Plain => (&self.tcp).write_all(output),
+            Io::Tls(tls) => tls.write_all(&self.tcp, output),
+        };
+        self.buffers.wipe_output(amount);
+        self.buffers.wipe_tmp();
+        sent.map_err(|error| self.failed(error, timeout))
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let timeout = timeout.for_read();
+        let wanted = socket_timeout(timeout);
+        if wanted.is_none_or(|left| needs_setting(self.read_timeout, left)) {
+            self.tcp.set_read_timeout(wanted)?;
+            self.read_timeout = wanted;
+        }
+        if self.buffers.input_is_full() {
+            return Err(Failure::LineTooLong.into_ureq());
+        }
+        let read = loop {
+            let input = self.buffers.input_append_buf();
+            let read = match &mut self.io {
+                Io::Plain => (&self.tcp).read(input),
+                Io::Tls(tls) => tls.read(&self.tcp, input),
+            };
+            match read {
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                other => break other,
+            }
+        };
+        match read {
+            // The end of the stream before any byte of a response: the
+            // response never came.
+            Ok(0) if self.awaiting_response => Err(self.failed(
+                io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "closed before any response byte",
+                ),
+                timeout,
+            )),
+            Ok(amount) => {
+                self.awaiting_response &= amount == 0;
+                self.buffers.input_appended(amount);
+                Ok(amount > 0)
+            }
+            Err(error) => Err(self.failed(error, timeout)),
+        }
+    }
+
+    /// Called by ureq's pool when a connection is returned to it and again
+    /// when it is taken out, so on every reuse: false if any byte is left
+    /// over or has arrived since the response ended, or the server closed.
+    fn is_open(&mut self) -> bool {
+        self.pooled = true;
+        if !self.buffers.input().is_empty() {
+            return false;
+        }
+        if let Io::Tls(tls) = &mut self.io {
+            if !tls.is_quiet() {
+                return false;
+            }
+        }
+        self.socket_is_quiet()
+    }
+
+    fn is_tls(&self) -> bool {
+        matches!(self.io, Io::Tls(_))
+    }
+}
+
+/// The TLS session of a connection. Records reach rustls whole: the bytes
+/// of a record that has not fully arrived wait in `staged`, where the
+/// liveness check sees them (rustls does not say whether it holds a part
+/// of a record).
+struct TlsState {
+    conn: ClientConnection,
+    /// Ciphertext read from the socket that is not a whole record yet.
+    staged: Vec<u8>,
+}
+
+impl TlsState {
+    /// Runs the handshake to its end, so that its failures and its time
+    /// belong to connecting.
+    fn handshake(&mut self, tcp: &TcpStream, deadline: Instant) -> Result<(), Failure> {
+        while self.conn.is_handshaking() {
+            set_deadline(tcp, deadline)?;
+            let mut wire = RecordFeed {
+                tcp,
+                staged: &mut self.staged,
+            };
+            match self.conn.complete_io(&mut wire) {
+                Ok((0, 0)) if self.conn.is_handshaking() => {
+                    return Err(Failure::Io(io::ErrorKind::UnexpectedEof.into()))
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    return Err(match split_tls(error) {
+                        Ok(tls) => Failure::Tls(tls),
+                        Err(error) if is_timeout(&error) => Failure::ConnectTimeout,
+                        Err(error) => Failure::Io(error),
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn write_all(&mut self, tcp: &TcpStream, bytes: &[u8]) -> io::Result<()> {
+        self.conn.writer().write_all(bytes)?;
+        let mut wire = RecordFeed {
+            tcp,
+            staged: &mut self.staged,
+        };
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut wire)?;
+        }
+        Ok(())
+    }
+
+    fn read(&mut self, tcp: &TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.conn.reader().read(buffer) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                // Ok(0): the server sent close_notify.
+                other => return other,
+            }
+            let mut wire = RecordFeed {
+                tcp,
+                staged: &mut self.staged,
+            };
+            while self.conn.wants_write() {
+                self.conn.write_tls(&mut wire)?;
+            }
+            self.conn.read_tls(&mut wire)?;
+            if let Err(error) = self.conn.process_new_packets() {
+                // Sends the alert that says why, if it can.
+                let _ = self.conn.write_tls(&mut wire);
+                return Err(io::Error::new(io::ErrorKind::InvalidData, error));
+            }
+        }
+    }
+
+    /// No part of a record is waiting and rustls holds no plaintext.
+    fn is_quiet(&mut self) -> bool {
+        if !self.staged.is_empty() {
+            return false;
+        }
+        match self.conn.process_new_packets() {
+            Ok(state) => state.plaintext_bytes_to_read() == 0 && !state.peer_has_closed(),
+            Err(_) => false,
+        }
+    }
+}
+
+/// The socket as rustls sees it: writes go straight through; reads give
+/// whole records only.
+struct RecordFeed<'a> {
+    tcp: &'a TcpStream,
+    staged: &'a mut Vec<u8>,
+}
+
+impl RecordFeed<'_> {
+    /// How much of `staged` to hand to rustls: the whole records at its
+    /// start, or everything once a header is not TLS (so that rustls says
+    /// what is wrong).
+    fn ready(&self) -> usize {
+        let mut at = 0;
+        while let Some(header) = self.staged.get(at..at + 5) {
+            let length = 5 + usize::from(u16::from_be_bytes([header[3], header[4]]));
+            if !(20..=24).contains(&header[0]) || length > MAX_TLS_RECORD {
+                return self.staged.len();
+            }
+            if self.staged.len() < at + length {
+                break;
+            }
+            at += length;
+        }
+        at
+    }
+
+    fn hand_over(&mut self, amount: usize, buffer: &mut [u8]) -> usize {
+        let amount = amount.min(buffer.len());
+        buffer[..amount].copy_from_slice(&self.staged[..amount]);
+        self.staged.drain(..amount);
+        amount
+    }
+}
+
+impl Read for RecordFeed<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let ready = self.ready();
+            if ready > 0 {
+                return Ok(self.hand_over(ready, buffer));
+            }
+            let mut chunk = [0u8; 4096];
+            let read = (&*self.tcp).read(&mut chunk)?;
+            if read == 0 {
+                // The end: a part of a record is all rustls gets, and then
+                // the end of the stream.
+                let left = self.staged.len();
+                return Ok(self.hand_over(left, buffer));
+            }
+            self.staged.extend_from_slice(&chunk[..read]);
+        }
+    }
+}
+
+impl Write for RecordFeed<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        (&*self.tcp).write(bytes)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The rustls error an I/O error carries, or the I/O error itself.
+fn split_tls(error: io::Error) -> Result<rustls::Error, io::Error> {
     if !error
         .get_ref()
         .is_some_and(|inner| inner.is::<rustls::Error>())
     {
-        return Failure::Io(error);
+        return Err(error);
     }
     match error
         .into_inner()
         .map(|inner| inner.downcast::<rustls::Error>())
     {
-        Some(Ok(tls)) => Failure::Tls(*tls),
+        Some(Ok(tls)) => Ok(*tls),
         // Not reached: the inner error was checked to be a rustls::Error.
-        _ => Failure::Io(io::ErrorKind::InvalidData.into()),
-    }
-}
-
-/// Resolves IP literals directly and caches what the system resolver says
-/// about names for [`DNS_CACHE_TTL`], as curl does.
-#[derive(Debug, Default)]
-struct CachingResolver {
-    cache: Mutex<DnsCache>,
-}
-
-/// (lower-case name, port) to when it was resolved and what it resolved to.
-type DnsCache = HashMap<(String, u16), (Instant, Arc<[SocketAddr]>)>;
-
-impl CachingResolver {
-    fn resolve(
-        &self,
-        host: &str,
-        port: u16,
-        deadline: Instant,
-    ) -> Result<Arc<[SocketAddr]>, Failure> {
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            return Ok(Arc::new([SocketAddr::new(ip, port)]));
-        }
-        let key = (host.to_ascii_lowercase(), port);
-        let now = Instant::now();
-        if let Some((resolved_at, addresses)) = self.lock().get(&key) {
-            if now.duration_since(*resolved_at) < DNS_CACHE_TTL {
-                return Ok(addresses.clone());
-            }
-        }
-        let addresses = lookup(key.0.clone(), port, deadline)?;
-        let mut cache = self.lock();
-        if cache.len() >= DNS_CACHE_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(key, (now, addresses.clone()));
-        Ok(addresses)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, DnsCache> {
-        // The map is valid even if a holder panicked: every update is one insert.
-        self.cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-/// The system resolver on a thread of its own, since it has no timeout.
-/// A lookup that outlives the deadline finishes on its own and is dropped.
-fn lookup(host: String, port: u16, deadline: Instant) -> Result<Arc<[SocketAddr]>, Failure> {
-    type Answer = Mutex<Option<Option<Arc<[SocketAddr]>>>>;
-    let answer: Arc<(Answer, Condvar)> = Arc::default();
-    let resolver_side = answer.clone();
-    let resolve = move || {
-        let found: Option<Arc<[SocketAddr]>> = (host.as_str(), port)
-            .to_socket_addrs()
-            .ok()
-            .map(Iterator::collect)
-            .filter(|addresses: &Arc<[SocketAddr]>| !addresses.is_empty());
-        let (slot, ready) = &*resolver_side;
-        *slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(found);
-        ready.notify_one();
-    };
-    thread::Builder::new()
-        .name("ovok-dns".into())
-        .spawn(resolve)
-        .map_err(Failure::Io)?;
-
-    let (slot, ready) = &*answer;
-    let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    loop {
-        if let Some(found) = slot.take() {
-            return found.ok_or(Failure::HostNotFound);
-        }
-        slot = ready
-            .wait_timeout(slot, time_left(deadline)?)
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .0;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn soon() -> Instant {
-        Instant::now() + Duration::from_secs(5)
-    }
-
-    #[test]
-    fn ip_literals_resolve_without_a_lookup_and_names_are_cached() {
-        let resolver = CachingResolver::default();
-        for (host, port, expected) in [
-            ("127.0.0.1", 8080, "127.0.0.1:8080"),
-            ("::1", 443, "[::1]:443"),
-            ("10.1.2.3", 80, "10.1.2.3:80"),
-        ] {
-            let addresses = resolver.resolve(host, port, soon()).unwrap();
-            let shown: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
-            assert_eq!(shown, [expected]);
-        }
-        assert!(resolver.lock().is_empty(), "literals are not cached");
-
-        let first = resolver.resolve("LocalHost", 8080, soon()).unwrap();
-        assert!(resolver
-            .lock()
-            .contains_key(&("localhost".to_string(), 8080)));
-        let second = resolver.resolve("localhost", 8080, soon()).unwrap();
-        assert!(
-            Arc::ptr_eq(&first, &second),
-            "the second answer is the cached one"
-        );
-    }
-
-    #[test]
-    fn an_unknown_name_is_host_not_found() {
-        let resolver = CachingResolver::default();
-        let failure = resolver
-            .resolve("no-such-host.invalid", 443, soon())
-            .unwrap_err();
-        assert!(matches!(failure, Failure::HostNotFound), "{failure:?}");
+        _ => Err(io::ErrorKind::InvalidData.into()),
     }
 }

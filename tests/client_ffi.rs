@@ -98,7 +98,7 @@ fn every_builder_function_refuses_null_without_crashing() {
 fn refused_settings_are_explained_and_leave_the_builder_usable() {
     let builder = Builder::new();
     let missing = CString::new("/nonexistent/private-ca.pem").unwrap();
-    let bad_proxy = CString::new("proxy.internal:3128").unwrap();
+    let bad_proxy = CString::new("socks5://proxy.internal:1080").unwrap();
     let cases: [(OvokStatus, &str); 5] = unsafe {
         [
             (
@@ -119,7 +119,7 @@ fn refused_settings_are_explained_and_leave_the_builder_usable() {
             ),
             (
                 ovok_client_builder_set_proxy(builder.0, bad_proxy.as_ptr()),
-                "proxy URL is invalid",
+                "proxy URL is a SOCKS proxy (socks5://), which ovok does not support",
             ),
         ]
     };
@@ -301,12 +301,42 @@ fn an_explicit_proxy_is_used_and_its_failure_is_a_connection_error() {
         unsafe { ovok_client_builder_set_proxy(builder.0, proxy.as_ptr()) },
         OvokStatus::Ok
     );
-    let server = HostileServer::with_body("200 OK", "application/json", "{}");
-    let outcome = builder.build().unwrap().login(&server.url(), DEMO_PASSWORD);
+    let client = builder.build().unwrap();
+    // A name that resolves nowhere: only the proxy could reach it.
+    let outcome = client.login("https://api.ovok-proxy.test", DEMO_PASSWORD);
     assert_eq!(outcome.status, OvokStatus::Connection, "{outcome:?}");
+    let message = outcome.error_message.unwrap_or_default();
+    assert!(message.contains("refused"), "went to the proxy: {message}");
+
+    // Loopback is never proxied: a proxy would see a plain http login.
+    let server = HostileServer::with_body("200 OK", "application/json", "{}");
+    let outcome = client.login(&server.url(), DEMO_PASSWORD);
+    assert_eq!(outcome.http_status, 200, "{outcome:?}");
+    assert_eq!(server.connections(), 1, "the request went to the server");
+}
+
+#[test]
+fn a_proxy_url_without_a_scheme_is_http_as_in_curl() {
+    let builder = Builder::new();
+    let proxy = CString::new("proxy.internal:3128").unwrap();
     assert_eq!(
-        server.connections(),
-        0,
-        "the request went to the proxy, not the server"
+        unsafe { ovok_client_builder_set_proxy(builder.0, proxy.as_ptr()) },
+        OvokStatus::Ok
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_ca_file_that_is_a_device_or_a_directory_is_refused_without_reading_it() {
+    for (path, what) in [("/dev/zero", "a character device"), ("/tmp", "a directory")] {
+        let builder = Builder::new();
+        let c_path = CString::new(path).unwrap();
+        // SAFETY: a live builder and a live string.
+        let status = unsafe { ovok_client_builder_add_ca_file(builder.0, c_path.as_ptr()) };
+        assert_eq!(status, OvokStatus::InvalidArgument, "{path}");
+        assert_eq!(
+            builder.last_error(),
+            Some(format!("CA file {path} is {what}, not a regular file"))
+        );
+    }
 }

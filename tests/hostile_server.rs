@@ -292,3 +292,25 @@ fn a_reused_connection_that_the_server_closed_is_retried_once_on_a_new_one() {
         "calls 2 and 3 each needed a new connection"
     );
 }
+
+/// ureq-proto waits for a chunk-size or trailer line whole; ovok's buffer
+/// stops it at its limit with a named status instead of growing without end.
+#[test]
+fn an_endless_chunked_trailer_line_is_refused_at_the_buffer_limit() {
+    let server = HostileServer::start(|conn| {
+        if conn.read_request().is_some() {
+            conn.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                  Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Trailer: ",
+            );
+            conn.write_filler(1024 * 1024, b'a');
+        }
+    });
+    let outcome = matrix_client().login(&server.url(), PASSWORD);
+    assert_eq!(outcome.status, OvokStatus::InvalidResponse, "{outcome:?}");
+    let message = outcome.error_message.unwrap_or_default();
+    assert!(
+        message.contains("trailer line of the response is longer than"),
+        "{message}"
+    );
+}

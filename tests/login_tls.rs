@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::sync::Arc;
-use std::thread;
 
 use common::login;
 use ovok::OvokStatus;
@@ -62,20 +60,17 @@ fn tls12_only_server(ca: &common::pki::TestCa) -> String {
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("https://{}", listener.local_addr().unwrap());
     let config = Arc::new(config);
-    thread::spawn(move || {
-        if let Ok((mut tcp, _)) = listener.accept() {
-            let mut server = rustls::ServerConnection::new(config).unwrap();
-            while server.is_handshaking() {
-                if server.complete_io(&mut tcp).is_err() {
-                    break;
-                }
+    // The hostile server's raw socket, with rustls's handshake on top.
+    let server = common::hostile::HostileServer::start(move |conn| {
+        let mut tls = rustls::ServerConnection::new(Arc::clone(&config)).unwrap();
+        while tls.is_handshaking() {
+            if tls.complete_io(conn.raw()).is_err() {
+                break;
             }
         }
     });
-    url
+    server.https_url()
 }
 
 #[test]

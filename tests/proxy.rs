@@ -1,10 +1,15 @@
 //! Logging in through a real HTTP proxy: tinyproxy from Debian's packages,
 //! started by `scripts/start-tinyproxy.sh` (which installs it when missing).
 //!
-//! Every proxied request goes through a CONNECT tunnel, http targets
-//! included, so tinyproxy's log has one `CONNECT 127.0.0.1:PORT` line per
+//! Loopback is never proxied, so the proxied requests go to a name that is
+//! not loopback, [`EMULATOR_NAME`], which nothing resolves: tinyproxy hands
+//! every tunnel to an upstream proxy of this file ([`Upstream`]), which
+//! plays the proxy's DNS and connects it to the emulator on loopback. The
+//! tunnel is still tinyproxy's: its CONNECT parsing, its `BasicAuth` and
+//! `ConnectPort` checks, and its log, with one `CONNECT NAME:PORT` line per
 //! tunnel: that is how these tests prove a request went through the proxy
-//! (and, with `set_proxy_from_env(false)` or `NO_PROXY`, that it did not).
+//! (and, with `set_proxy_from_env(false)`, `NO_PROXY` or a loopback target,
+//! that it did not).
 //!
 //! When tinyproxy cannot be installed the tests fail, unless
 //! `OVOK_ALLOW_SKIP_PROXY=1` is set: then they print a loud SKIPPED line and
@@ -27,13 +32,13 @@ mod common;
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::hostile::short_timeout_client;
+use common::hostile::{short_timeout_client, Conn, HostileServer};
 use common::pki::TestCa;
 use common::{login, refused_url, Builder, Client};
 use ovok::ffi::{
@@ -45,6 +50,8 @@ use ovok_emulator::{Config, Emulator, DEMO_PASSWORD};
 
 const PROXY_USER: &str = "ovok-proxy-user";
 const PROXY_PASSWORD: &str = "Pr0xy-S3cret-7d41e9";
+/// A destination that is not loopback; only [`Upstream`] knows where it is.
+const EMULATOR_NAME: &str = "emulator.ovok-proxy.test";
 
 /// A running tinyproxy; killed (and its directory removed) on drop.
 struct Tinyproxy {
@@ -55,6 +62,16 @@ struct Tinyproxy {
 }
 
 impl Tinyproxy {
+    /// Starts tinyproxy with extra configuration lines, its tunnels
+    /// handed to `upstream`. `None` when it is not available and skipping is
+    /// allowed.
+    fn start_with(upstream: &Upstream, extra_config: &[&str]) -> Option<Tinyproxy> {
+        let upstream_line = format!("Upstream http {}", upstream.addr);
+        let mut config = vec![upstream_line.as_str()];
+        config.extend_from_slice(extra_config);
+        Tinyproxy::start(&config)
+    }
+
     /// Starts tinyproxy with extra configuration lines. `None` when it is not
     /// available and skipping is allowed.
     fn start(extra_config: &[&str]) -> Option<Tinyproxy> {
@@ -147,19 +164,19 @@ impl Tinyproxy {
         std::fs::read_to_string(self.dir.join("tinyproxy.log")).unwrap_or_default()
     }
 
-    /// How many CONNECT tunnels to `target` the proxy has logged, waiting up
-    /// to a second for the count to reach `expected` (the log is written by
-    /// the proxy's own thread).
-    fn connects_to(&self, target: SocketAddr, expected: usize) -> usize {
-        let needle = format!("CONNECT {target} ");
-        let deadline = Instant::now() + Duration::from_secs(1);
-        loop {
-            let count = self.log().lines().filter(|l| l.contains(&needle)).count();
-            if count >= expected || Instant::now() > deadline {
-                return count;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
+    /// How many CONNECT tunnels to `target` (`host:port`) the proxy has
+    /// logged, waiting up to a second for the count to reach `expected` (the
+    /// log is written by the proxy's own thread).
+    fn connects_to(&self, target: &str, expected: usize) -> usize {
+        count_connects(&self.dir.join("tinyproxy.log"), target, expected)
+    }
+
+    /// Every CONNECT request in the log, whatever its target.
+    fn all_connects(&self) -> usize {
+        self.log()
+            .lines()
+            .filter(|l| l.contains("): CONNECT "))
+            .count()
     }
 }
 
@@ -173,6 +190,72 @@ impl Drop for Tinyproxy {
 
 fn emulator(config: Config) -> Emulator {
     Emulator::start("127.0.0.1:0", config).expect("the emulator starts")
+}
+
+/// An https emulator with a certificate for [`EMULATOR_NAME`], its CA, and
+/// the upstream proxy that reaches it.
+fn named_https_emulator() -> (Emulator, TestCa, Upstream) {
+    let ca = TestCa::new("ovok proxy test CA");
+    let emulator = emulator(Config {
+        tls: Some(ca.server_identity(&[EMULATOR_NAME])),
+        ..Config::default()
+    });
+    let upstream = Upstream::start(emulator.local_addr());
+    (emulator, ca, upstream)
+}
+
+/// `https://EMULATOR_NAME:PORT` for an emulator, and the CONNECT target.
+fn named_url(emulator: &Emulator) -> (String, String) {
+    let target = format!("{EMULATOR_NAME}:{}", emulator.local_addr().port());
+    (format!("https://{target}"), target)
+}
+
+/// The upstream proxy behind tinyproxy: answers every CONNECT with 200 and
+/// relays the tunnel to one address, as if every name resolved to it.
+/// Records the targets it was asked for.
+struct Upstream {
+    addr: SocketAddr,
+    _server: HostileServer,
+}
+
+impl Upstream {
+    fn start(destination: SocketAddr) -> Upstream {
+        let server = HostileServer::start(move |conn| relay(conn, destination));
+        Upstream {
+            addr: server.addr,
+            _server: server,
+        }
+    }
+}
+
+/// Reads one CONNECT head from `conn`, then copies bytes both ways between
+/// it and `destination` until either side closes.
+fn relay(conn: &mut Conn, destination: SocketAddr) {
+    let Some(request) = conn.read_head() else {
+        return;
+    };
+    if !request.head.starts_with("CONNECT ") {
+        conn.write(b"HTTP/1.0 400 Bad Request\r\n\r\n");
+        return;
+    }
+    let Ok(server) = TcpStream::connect(destination) else {
+        conn.write(b"HTTP/1.0 502 Bad Gateway\r\n\r\n");
+        return;
+    };
+    if !conn.write(b"HTTP/1.0 200 Connection established\r\n\r\n") {
+        return;
+    }
+    let client = conn.raw();
+    let (mut client_in, mut server_out) =
+        (client.try_clone().unwrap(), server.try_clone().unwrap());
+    let upstream = thread::spawn(move || {
+        let _ = std::io::copy(&mut client_in, &mut server_out);
+        let _ = server_out.shutdown(Shutdown::Write);
+    });
+    let mut server_in = server;
+    let _ = std::io::copy(&mut server_in, client);
+    let _ = client.shutdown(Shutdown::Write);
+    let _ = upstream.join();
 }
 
 /// A configured client with short timeouts that goes through `proxy_url`,
@@ -213,52 +296,15 @@ fn assert_no_proxy_password(message: Option<&str>) {
 }
 
 #[test]
-fn login_and_refresh_over_http_through_tinyproxy() {
-    let Some(proxy) = Tinyproxy::start(&[]) else {
+fn login_and_refresh_over_https_through_a_tinyproxy_connect_tunnel() {
+    let (emulator, ca, upstream) = named_https_emulator();
+    let Some(proxy) = Tinyproxy::start_with(&upstream, &[]) else {
         return;
     };
-    let emulator = emulator(Config::default());
-    let client = proxied_client(&proxy.url, None);
-
-    let outcome = client.login(emulator.url(), DEMO_PASSWORD);
-    assert_eq!(
-        (outcome.status, outcome.http_status),
-        (OvokStatus::Ok, 200),
-        "{outcome:?}\n{}",
-        proxy.log()
-    );
-    assert_eq!(emulator.requests_served(), 1, "the emulator saw the login");
-    assert_eq!(
-        proxy.connects_to(emulator.local_addr(), 1),
-        1,
-        "the login went through the proxy:\n{}",
-        proxy.log()
-    );
-
-    let refreshed = client.refresh(emulator.url(), &outcome.refresh_token.unwrap());
-    assert_eq!(refreshed.status, OvokStatus::Ok, "{refreshed:?}");
-    assert_eq!(emulator.requests_served(), 2);
-    assert_eq!(
-        proxy.connects_to(emulator.local_addr(), 1),
-        1,
-        "the refresh reused the tunnel (the pool keeps proxied connections too)"
-    );
-}
-
-#[test]
-fn login_over_https_through_a_tinyproxy_connect_tunnel() {
-    let Some(proxy) = Tinyproxy::start(&[]) else {
-        return;
-    };
-    let ca = TestCa::new("ovok proxy test CA");
-    let emulator = emulator(Config {
-        tls: Some(ca.server_identity(&["localhost", "127.0.0.1"])),
-        ..Config::default()
-    });
-    assert!(emulator.url().starts_with("https://"));
-
+    let (url, target) = named_url(&emulator);
     let client = proxied_client(&proxy.url, Some(&ca.pem()));
-    let outcome = client.login(emulator.url(), DEMO_PASSWORD);
+
+    let outcome = client.login(&url, DEMO_PASSWORD);
     assert_eq!(
         (outcome.status, outcome.http_status),
         (OvokStatus::Ok, 200),
@@ -266,33 +312,58 @@ fn login_over_https_through_a_tinyproxy_connect_tunnel() {
         proxy.log()
     );
     assert_eq!(emulator.requests_served(), 1);
-    assert_eq!(proxy.connects_to(emulator.local_addr(), 1), 1);
+    assert_eq!(proxy.connects_to(&target, 1), 1, "{}", proxy.log());
+
+    let refreshed = client.refresh(&url, &outcome.refresh_token.unwrap());
+    assert_eq!(refreshed.status, OvokStatus::Ok, "{refreshed:?}");
+    assert_eq!(emulator.requests_served(), 2);
+    assert_eq!(
+        proxy.connects_to(&target, 1),
+        1,
+        "the refresh reused the tunnel (the pool keeps proxied connections too)"
+    );
 
     // Through the tunnel, the certificate is still checked end to end.
     let untrusting = proxied_client(&proxy.url, None);
-    let outcome = untrusting.login(emulator.url(), DEMO_PASSWORD);
+    let outcome = untrusting.login(&url, DEMO_PASSWORD);
     assert_eq!(
         (outcome.status, outcome.http_status),
         (OvokStatus::Tls, 0),
         "{outcome:?}"
     );
-    assert_eq!(emulator.requests_served(), 1, "nothing was sent in clear");
+    assert_eq!(emulator.requests_served(), 2, "nothing was sent in clear");
+}
+
+#[test]
+fn loopback_is_never_proxied_even_through_an_explicit_proxy() {
+    let Some(proxy) = Tinyproxy::start(&[]) else {
+        return;
+    };
+    let plain = emulator(Config::default());
+    let ca = TestCa::new("ovok loopback test CA");
+    let tls = emulator(Config {
+        tls: Some(ca.server_identity(&["localhost", "127.0.0.1"])),
+        ..Config::default()
+    });
+    let client = proxied_client(&proxy.url, Some(&ca.pem()));
+    let localhost = plain.url().replace("127.0.0.1", "localhost");
+    for url in [plain.url(), &localhost, tls.url()] {
+        let outcome = client.login(url, DEMO_PASSWORD);
+        assert_eq!(outcome.status, OvokStatus::Ok, "{url}: {outcome:?}");
+    }
+    assert_eq!(plain.requests_served(), 2);
+    assert_eq!(tls.requests_served(), 1);
+    thread::sleep(Duration::from_millis(300));
+    assert_eq!(proxy.all_connects(), 0, "{}", proxy.log());
 }
 
 #[test]
 fn a_proxy_url_with_a_wrong_port_is_a_connection_error() {
-    let Some(proxy) = Tinyproxy::start(&[]) else {
-        return;
-    };
-    let emulator = emulator(Config::default());
-    let wrong_port = refused_url();
-    let wrong = format!(
-        "http://{}:{}",
-        proxy.addr().ip(),
-        wrong_port.rsplit(':').next().unwrap()
-    );
+    let (emulator, ca, _upstream) = named_https_emulator();
+    let (url, _) = named_url(&emulator);
+    let wrong = refused_url();
     let started = Instant::now();
-    let outcome = proxied_client(&wrong, None).login(emulator.url(), DEMO_PASSWORD);
+    let outcome = proxied_client(&wrong, Some(&ca.pem())).login(&url, DEMO_PASSWORD);
     assert_eq!(
         (outcome.status, outcome.http_status),
         (OvokStatus::Connection, 0),
@@ -306,11 +377,13 @@ fn a_proxy_url_with_a_wrong_port_is_a_connection_error() {
 #[test]
 fn a_proxy_that_refuses_the_connect_is_a_connection_error() {
     // Debian's default: CONNECT only to 443 and 563, so not to the emulator.
-    let Some(proxy) = Tinyproxy::start(&["ConnectPort 443", "ConnectPort 563"]) else {
+    let (emulator, ca, upstream) = named_https_emulator();
+    let Some(proxy) = Tinyproxy::start_with(&upstream, &["ConnectPort 443", "ConnectPort 563"])
+    else {
         return;
     };
-    let emulator = emulator(Config::default());
-    let outcome = proxied_client(&proxy.url, None).login(emulator.url(), DEMO_PASSWORD);
+    let (url, _) = named_url(&emulator);
+    let outcome = proxied_client(&proxy.url, Some(&ca.pem())).login(&url, DEMO_PASSWORD);
     assert_eq!(
         (outcome.status, outcome.http_status),
         (OvokStatus::Connection, 0),
@@ -325,15 +398,17 @@ fn a_proxy_that_refuses_the_connect_is_a_connection_error() {
 
 #[test]
 fn proxy_credentials_are_sent_and_never_shown() {
+    let (emulator, ca, upstream) = named_https_emulator();
     let auth = format!("BasicAuth {PROXY_USER} {PROXY_PASSWORD}");
-    let Some(proxy) = Tinyproxy::start(&[&auth]) else {
+    let Some(proxy) = Tinyproxy::start_with(&upstream, &[&auth]) else {
         return;
     };
-    let emulator = emulator(Config::default());
+    let (url, _) = named_url(&emulator);
     let addr = proxy.addr();
+    let pem = ca.pem();
 
     let good = format!("http://{PROXY_USER}:{PROXY_PASSWORD}@{addr}");
-    let outcome = proxied_client(&good, None).login(emulator.url(), DEMO_PASSWORD);
+    let outcome = proxied_client(&good, Some(&pem)).login(&url, DEMO_PASSWORD);
     assert_eq!(
         outcome.status,
         OvokStatus::Ok,
@@ -343,14 +418,14 @@ fn proxy_credentials_are_sent_and_never_shown() {
     assert_eq!(emulator.requests_served(), 1);
 
     // tinyproxy answers 407 without credentials and 401 for wrong ones.
-    for (url, code) in [
+    for (proxy_url, code) in [
         (
             format!("http://{PROXY_USER}:wrong-{PROXY_PASSWORD}@{addr}"),
             401,
         ),
         (format!("http://{addr}"), 407),
     ] {
-        let outcome = proxied_client(&url, None).login(emulator.url(), DEMO_PASSWORD);
+        let outcome = proxied_client(&proxy_url, Some(&pem)).login(&url, DEMO_PASSWORD);
         assert_eq!(
             (outcome.status, outcome.http_status),
             (OvokStatus::Connection, 0),
@@ -369,13 +444,27 @@ fn proxy_credentials_are_sent_and_never_shown() {
         1,
         "refused tunnels sent nothing"
     );
+}
 
-    // The builder refuses nothing here, and never echoes the URL when it does.
-    let builder = Builder::new();
-    let bad = CString::new(format!("socks9://{PROXY_USER}:{PROXY_PASSWORD}@{addr}")).unwrap();
-    let status = unsafe { ovok_client_builder_set_proxy(builder.0, bad.as_ptr()) };
-    assert_eq!(status, OvokStatus::InvalidArgument);
-    assert_no_proxy_password(builder.last_error().as_deref());
+#[test]
+fn socks_and_https_proxy_urls_are_refused_by_the_builder_without_echoing_them() {
+    for scheme in ["socks4", "socks4a", "socks5", "socks5h", "socks9", "https"] {
+        let builder = Builder::new();
+        let bad = CString::new(format!(
+            "{scheme}://{PROXY_USER}:{PROXY_PASSWORD}@127.0.0.1:1080"
+        ))
+        .unwrap();
+        // SAFETY: a live builder and a live string.
+        let status = unsafe { ovok_client_builder_set_proxy(builder.0, bad.as_ptr()) };
+        assert_eq!(status, OvokStatus::InvalidArgument, "{scheme}");
+        let message = builder.last_error().unwrap_or_default();
+        assert!(message.starts_with("proxy URL "), "{message}");
+        if scheme.starts_with("socks") && scheme != "socks9" {
+            assert!(message.contains("SOCKS"), "{message}");
+        }
+        assert!(!message.contains(PROXY_USER), "{message}");
+        assert_no_proxy_password(Some(&message));
+    }
 }
 
 // --- the proxy environment variables, in a child process --------------------
@@ -384,6 +473,10 @@ fn proxy_credentials_are_sent_and_never_shown() {
 const SCENARIO: &str = "OVOK_PROXY_TEST_SCENARIO";
 /// The proxy's log file, for the child to count tunnels.
 const PROXY_LOG: &str = "OVOK_PROXY_TEST_LOG";
+/// The emulator's CA, for the child to trust.
+const CA_PEM: &str = "OVOK_PROXY_TEST_CA_PEM";
+/// The emulator's address, for the child to name its port.
+const EMULATOR_ADDR: &str = "OVOK_PROXY_TEST_EMULATOR";
 
 const PROXY_VARIABLES: [&str; 8] = [
     "ALL_PROXY",
@@ -397,38 +490,98 @@ const PROXY_VARIABLES: [&str; 8] = [
 ];
 
 /// Runs `child_process_proxy_environment` in a child with exactly `vars` as
-/// its proxy environment, and asserts that it passed.
-fn run_child(scenario: &str, vars: &[(&str, &str)], log: Option<&PathBuf>) {
+/// its proxy environment, and asserts that it passed. The child talks to
+/// the emulator of `setup`, if given, by [`EMULATOR_NAME`].
+fn run_child(
+    scenario: &str,
+    vars: &[(&str, &str)],
+    setup: Option<(&Emulator, &TestCa, &Tinyproxy)>,
+) {
     common::run_in_child("child_process_proxy_environment", scenario, |command| {
         for name in PROXY_VARIABLES {
             command.env_remove(name);
         }
         command.env(SCENARIO, scenario).envs(vars.iter().copied());
-        if let Some(log) = log {
-            command.env(PROXY_LOG, log);
+        if let Some((emulator, ca, proxy)) = setup {
+            command
+                .env(PROXY_LOG, proxy.dir.join("tinyproxy.log"))
+                .env(CA_PEM, ca.pem())
+                .env(EMULATOR_ADDR, emulator.local_addr().to_string());
         }
     });
 }
 
 #[test]
 fn https_proxy_in_the_environment_is_honoured_by_default_and_ignored_on_request() {
-    let Some(proxy) = Tinyproxy::start(&[]) else {
+    let (emulator, ca, upstream) = named_https_emulator();
+    let Some(proxy) = Tinyproxy::start_with(&upstream, &[]) else {
         return;
     };
-    let log = proxy.dir.join("tinyproxy.log");
-    run_child("honoured", &[("HTTPS_PROXY", &proxy.url)], Some(&log));
+    for variable in ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
+        let before = proxy.all_connects();
+        run_child(
+            "honoured",
+            &[
+                (variable, &proxy.url),
+                ("OVOK_PROXY_TEST_BEFORE", &before.to_string()),
+            ],
+            Some((&emulator, &ca, &proxy)),
+        );
+    }
+}
+
+#[test]
+fn http_proxy_is_not_for_https_and_loopback_is_never_proxied_from_the_environment() {
+    let (emulator, ca, upstream) = named_https_emulator();
+    let Some(proxy) = Tinyproxy::start_with(&upstream, &[]) else {
+        return;
+    };
+    run_child(
+        "loopback",
+        &[
+            ("http_proxy", &proxy.url),
+            ("HTTP_PROXY", &proxy.url),
+            ("HTTPS_PROXY", &proxy.url),
+            ("ALL_PROXY", &proxy.url),
+        ],
+        Some((&emulator, &ca, &proxy)),
+    );
+    assert_eq!(proxy.all_connects(), 0, "{}", proxy.log());
+    run_child(
+        "not-for-https",
+        &[("http_proxy", &proxy.url), ("HTTP_PROXY", &proxy.url)],
+        Some((&emulator, &ca, &proxy)),
+    );
+    assert_eq!(proxy.all_connects(), 0, "{}", proxy.log());
 }
 
 #[test]
 fn no_proxy_exempts_the_host() {
-    let Some(proxy) = Tinyproxy::start(&[]) else {
+    let (emulator, ca, upstream) = named_https_emulator();
+    let Some(proxy) = Tinyproxy::start_with(&upstream, &[]) else {
         return;
     };
-    let log = proxy.dir.join("tinyproxy.log");
+    for no_proxy in [
+        ("NO_PROXY", EMULATOR_NAME),
+        ("no_proxy", ".ovok-proxy.test"),
+        ("NO_PROXY", "other.test, OVOK-PROXY.TEST."),
+        ("no_proxy", "*"),
+    ] {
+        run_child(
+            "exempt",
+            &[("HTTPS_PROXY", &proxy.url), no_proxy],
+            Some((&emulator, &ca, &proxy)),
+        );
+    }
+    assert_eq!(proxy.all_connects(), 0, "{}", proxy.log());
     run_child(
-        "exempt",
-        &[("HTTPS_PROXY", &proxy.url), ("NO_PROXY", "127.0.0.1")],
-        Some(&log),
+        "honoured",
+        &[
+            ("HTTPS_PROXY", &proxy.url),
+            ("NO_PROXY", "badovok-proxy.test,emulator.ovok-proxy.test:1"),
+            ("OVOK_PROXY_TEST_BEFORE", "0"),
+        ],
+        Some((&emulator, &ca, &proxy)),
     );
 }
 
@@ -438,8 +591,14 @@ fn a_dead_proxy_in_the_environment_fails_by_default_and_is_bypassed_on_request()
     run_child("dead", &[("HTTPS_PROXY", &dead)], None);
 }
 
-fn count_connects(log: &str, target: SocketAddr, expected: usize) -> usize {
-    let needle = format!("CONNECT {target} ");
+#[test]
+fn a_socks_proxy_in_the_environment_is_an_error_naming_the_variable() {
+    let socks = format!("socks5h://{PROXY_USER}:{PROXY_PASSWORD}@127.0.0.1:1080");
+    run_child("socks", &[("https_proxy", &socks)], None);
+}
+
+fn count_connects(log: &std::path::Path, target: &str, expected: usize) -> usize {
+    let needle = format!("): CONNECT {target} ");
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {
         let text = std::fs::read_to_string(log).unwrap_or_default();
@@ -451,15 +610,19 @@ fn count_connects(log: &str, target: SocketAddr, expected: usize) -> usize {
     }
 }
 
-/// A client with default settings except short timeouts: it honours the
-/// environment's proxy.
-fn default_proxy_client() -> Client {
+/// A client with default settings except short timeouts and `ca_pem`: it
+/// honours the environment's proxy.
+fn default_proxy_client(ca_pem: Option<&str>) -> Client {
     let builder = Builder::new();
+    // SAFETY: a live builder.
     unsafe {
         assert_eq!(
             ovok_client_builder_set_total_timeout_ms(builder.0, 5_000),
             OvokStatus::Ok
         );
+    }
+    if let Some(pem) = ca_pem {
+        assert_eq!(builder.add_ca_pem(pem), OvokStatus::Ok);
     }
     builder.build().unwrap()
 }
@@ -470,6 +633,16 @@ fn direct_client() -> Client {
     short_timeout_client(2_000, 5_000)
 }
 
+/// What a direct https login to [`EMULATOR_NAME`] gets: the name resolves nowhere.
+fn assert_went_direct(outcome: &common::Outcome) {
+    assert_eq!(outcome.status, OvokStatus::Connection, "{outcome:?}");
+    let message = outcome.error_message.as_deref().unwrap_or_default();
+    assert!(
+        message.starts_with("could not resolve the host"),
+        "{outcome:?}"
+    );
+}
+
 #[test]
 #[ignore = "runs in a child process with proxy variables set; started by the tests above"]
 fn child_process_proxy_environment() {
@@ -477,66 +650,105 @@ fn child_process_proxy_environment() {
         eprintln!("not in a child process started by tests/proxy.rs: nothing to do");
         return;
     };
-    let emulator = emulator(Config::default());
-    let target = emulator.local_addr();
-    let url = emulator.url();
+    let ca_pem = std::env::var(CA_PEM).ok();
+    let log = std::env::var(PROXY_LOG).map(PathBuf::from);
+    let target = std::env::var(EMULATOR_ADDR)
+        .map(|addr| format!("{EMULATOR_NAME}:{}", addr.rsplit(':').next().unwrap()));
+    let url = target
+        .as_ref()
+        .map_or(format!("https://{EMULATOR_NAME}:1"), |t| {
+            format!("https://{t}")
+        });
     match scenario.as_str() {
         "honoured" => {
-            let log = std::env::var(PROXY_LOG).unwrap();
-            let outcome = default_proxy_client().login(url, DEMO_PASSWORD);
+            let (log, target) = (log.unwrap(), target.unwrap());
+            let before: usize = std::env::var("OVOK_PROXY_TEST_BEFORE")
+                .unwrap()
+                .parse()
+                .unwrap();
+            let outcome = default_proxy_client(ca_pem.as_deref()).login(&url, DEMO_PASSWORD);
             assert_eq!(outcome.status, OvokStatus::Ok, "{outcome:?}");
             assert_eq!(
-                count_connects(&log, target, 1),
-                1,
-                "a default configured client uses HTTPS_PROXY"
+                count_connects(&log, &target, before + 1),
+                before + 1,
+                "a default configured client uses the variable"
             );
-            let outcome = login(url, DEMO_PASSWORD);
-            assert_eq!(outcome.status, OvokStatus::Ok, "{outcome:?}");
+            // ovok_login's shared client trusts the system's CAs, not the
+            // test CA: the TLS failure comes through the proxy's tunnel.
+            let outcome = login(&url, DEMO_PASSWORD);
+            assert_eq!(outcome.status, OvokStatus::Tls, "{outcome:?}");
             assert_eq!(
-                count_connects(&log, target, 2),
-                2,
-                "ovok_login uses HTTPS_PROXY"
+                count_connects(&log, &target, before + 2),
+                before + 2,
+                "ovok_login uses the variable"
             );
-            let outcome = direct_client().login(url, DEMO_PASSWORD);
-            assert_eq!(outcome.status, OvokStatus::Ok, "{outcome:?}");
+            assert_went_direct(&direct_client().login(&url, DEMO_PASSWORD));
             thread::sleep(Duration::from_millis(300));
             assert_eq!(
-                count_connects(&log, target, 3),
-                2,
+                count_connects(&log, &target, before + 3),
+                before + 2,
                 "set_proxy_from_env(false) connects directly"
             );
-            assert_eq!(emulator.requests_served(), 3);
         }
         "exempt" => {
-            let log = std::env::var(PROXY_LOG).unwrap();
-            let outcome = default_proxy_client().login(url, DEMO_PASSWORD);
+            assert_went_direct(&default_proxy_client(ca_pem.as_deref()).login(&url, DEMO_PASSWORD));
+            assert_went_direct(&login(&url, DEMO_PASSWORD));
+        }
+        "not-for-https" => {
+            assert_went_direct(&default_proxy_client(ca_pem.as_deref()).login(&url, DEMO_PASSWORD));
+        }
+        "loopback" => {
+            let plain = emulator(Config::default());
+            let outcome = default_proxy_client(None).login(plain.url(), DEMO_PASSWORD);
             assert_eq!(outcome.status, OvokStatus::Ok, "{outcome:?}");
-            let outcome = login(url, DEMO_PASSWORD);
+            let outcome = login(plain.url(), DEMO_PASSWORD);
             assert_eq!(outcome.status, OvokStatus::Ok, "{outcome:?}");
-            thread::sleep(Duration::from_millis(300));
+            let localhost = plain.url().replace("127.0.0.1", "localhost");
+            let outcome = login(&localhost, DEMO_PASSWORD);
+            assert_eq!(outcome.status, OvokStatus::Ok, "{outcome:?}");
             assert_eq!(
-                count_connects(&log, target, 1),
-                0,
-                "NO_PROXY=127.0.0.1 bypasses the proxy"
+                plain.requests_served(),
+                3,
+                "all went straight to the server"
             );
         }
         "dead" => {
-            let outcome = default_proxy_client().login(url, DEMO_PASSWORD);
+            let outcome = default_proxy_client(None).login(&url, DEMO_PASSWORD);
             assert_eq!(
                 (outcome.status, outcome.http_status),
                 (OvokStatus::Connection, 0),
                 "a default configured client uses HTTPS_PROXY: {outcome:?}"
             );
-            let outcome = login(url, DEMO_PASSWORD);
-            assert_eq!(
-                outcome.status,
-                OvokStatus::Connection,
-                "ovok_login uses HTTPS_PROXY: {outcome:?}"
+            let message = outcome.error_message.unwrap_or_default();
+            assert!(message.contains("refused"), "{message}");
+            let outcome = login(&url, DEMO_PASSWORD);
+            assert_eq!(outcome.status, OvokStatus::Connection, "{outcome:?}");
+            assert!(
+                outcome
+                    .error_message
+                    .unwrap_or_default()
+                    .contains("refused"),
+                "ovok_login uses HTTPS_PROXY"
             );
-            assert_eq!(emulator.connections_accepted(), 0);
-            let outcome = direct_client().login(url, DEMO_PASSWORD);
-            assert_eq!(outcome.status, OvokStatus::Ok, "{outcome:?}");
-            assert_eq!(emulator.requests_served(), 1);
+            assert_went_direct(&direct_client().login(&url, DEMO_PASSWORD));
+        }
+        "socks" => {
+            for outcome in [
+                default_proxy_client(None).login(&url, DEMO_PASSWORD),
+                login(&url, DEMO_PASSWORD),
+            ] {
+                assert_eq!(
+                    (outcome.status, outcome.http_status),
+                    (OvokStatus::Connection, 0),
+                    "{outcome:?}"
+                );
+                let message = outcome.error_message.unwrap_or_default();
+                assert!(message.contains("https_proxy"), "{message}");
+                assert!(message.contains("SOCKS"), "{message}");
+                assert!(!message.contains(PROXY_USER), "{message}");
+                assert_no_proxy_password(Some(&message));
+            }
+            assert_went_direct(&direct_client().login(&url, DEMO_PASSWORD));
         }
         other => panic!("unknown scenario {other}"),
     }

@@ -55,6 +55,14 @@ fn a_missing_ssl_cert_file_is_a_tls_error_naming_it_and_http_still_works() {
     run_child("missing", "/nonexistent/ovok-ca.pem", &ca, &identity);
 }
 
+#[cfg(unix)]
+#[test]
+fn an_ssl_cert_file_that_is_a_device_is_a_tls_error_and_is_never_read() {
+    let ca = TestCa::new("ovok system CA");
+    let identity = ca.server_identity(&["localhost", "127.0.0.1"]);
+    run_child("device", "/dev/zero", &ca, &identity);
+}
+
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is set by the parent"))
 }
@@ -126,6 +134,27 @@ fn child_process_trust() {
             assert_eq!(builder.add_ca_pem(&env(CA_PEM)), OvokStatus::Ok);
             let outcome = builder.build().unwrap().login(https.url(), DEMO_PASSWORD);
             assert_eq!(outcome.status, OvokStatus::Ok, "added CA: {outcome:?}");
+        }
+        "device" => {
+            // /dev/zero never ends: reading it whole would never return.
+            for outcome in [
+                login(https.url(), DEMO_PASSWORD),
+                Builder::new()
+                    .build()
+                    .unwrap()
+                    .login(https.url(), DEMO_PASSWORD),
+            ] {
+                assert_eq!(
+                    (outcome.status, outcome.http_status),
+                    (OvokStatus::Tls, 0),
+                    "{outcome:?}"
+                );
+                assert_eq!(
+                    outcome.error_message.as_deref(),
+                    Some("SSL_CERT_FILE /dev/zero is a character device, not a regular file")
+                );
+            }
+            assert_eq!(https.connections_accepted(), 0, "nothing was sent");
         }
         other => panic!("unknown scenario {other}"),
     }

@@ -1,4 +1,4 @@
-//! The HTTP/1.1 response reader (`src/http.rs`) on arbitrary bytes, as a
+//! The response path (ureq over an in-memory transport, `src/fuzzing.rs`) on arbitrary bytes, as a
 //! hostile server would send them.
 //!
 //! Input: one byte that sets how many bytes each read returns (1 to 256),
@@ -8,7 +8,7 @@
 //! - a body is never larger than `MAX_BODY_LEN`;
 //! - a status is a three-digit code;
 //! - the outcome does not depend on how the bytes are split into reads,
-//!   except for `reusable`, which depends on whether bytes after the response
+//!   except for whether the pool kept the connection, which depends on whether bytes after the response
 //!   were read along with it.
 #![no_main]
 
