@@ -403,10 +403,7 @@ pub(crate) fn read_body(
     }
     // One byte more than announced, to see the end without growing.
     let capacity = announced.map_or(READ_SIZE, |length| length as usize + 1);
-    let mut reader = body
-        .with_config()
-        .limit(MAX_BODY_LEN as u64)
-        .reader();
+    let mut reader = body.with_config().limit(MAX_BODY_LEN as u64).reader();
     let mut body = Zeroizing::new(vec![0u8; capacity]);
     let mut length = 0;
     loop {
