@@ -65,10 +65,11 @@ pub struct Config {
     pub tls: Option<TlsIdentity>,
     /// One stderr line per request (method, path, status, time; never bodies).
     pub log_requests: bool,
-    /// Waited before every answer except `/_emulator/stats` (slow-network tests).
+    /// Waited before every answer except `/_emulator/stats` and
+    /// `/openapi.yaml` (slow-network tests).
     pub latency: Duration,
     /// Fraction (0.0–1.0) of requests answered with a NestJS 500 instead,
-    /// except `/_emulator/stats` (retry tests).
+    /// except `/_emulator/stats` and `/openapi.yaml` (retry tests).
     pub fail_rate: f64,
     /// Seeds the choice of failed requests: the same seed fails the same
     /// request numbers.
