@@ -169,6 +169,18 @@ impl Drop for Emulator {
         // answer; whatever is still running after the grace period (say, an
         // answer held back by --latency) is dropped with the runtime.
         self.stopping.send_replace(true);
+        // Inside a caller's own tokio runtime (a #[tokio::test]) we may not
+        // block: the connections are then dropped without the grace period.
+        if tokio::runtime::Handle::try_current().is_err() {
+            self.wait_for_connections(&runtime);
+        }
+        runtime.shutdown_background();
+    }
+}
+
+impl Emulator {
+    /// Waits until every connection task has ended, or [`SHUTDOWN_GRACE`].
+    fn wait_for_connections(&self, runtime: &Runtime) {
         let shared = &self.shared;
         runtime.block_on(async {
             let all_closed = async {
@@ -178,7 +190,6 @@ impl Drop for Emulator {
             };
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, all_closed).await;
         });
-        runtime.shutdown_background();
     }
 }
 

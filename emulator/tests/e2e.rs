@@ -20,6 +20,24 @@ fn emulator_can_live_in_a_static() {
 }
 
 #[test]
+fn starts_and_stops_inside_a_callers_tokio_runtime() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let emulator = start();
+        let mut http = Http::connect(emulator.local_addr());
+        assert_eq!(
+            http.post_json("/v2/auth/login", &demo_login_body()).status,
+            200
+        );
+        drop(emulator); // must not panic for blocking inside a runtime
+        assert!(http.closed_by_server());
+    });
+}
+
+#[test]
 fn url_is_the_bound_address() {
     let emulator = start();
     assert_eq!(
