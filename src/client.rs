@@ -503,7 +503,7 @@ fn describe_io(error: &io::Error) -> (OvokStatus, String) {
     (OvokStatus::Connection, format!("{what} ({error})"))
 }
 
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| {
