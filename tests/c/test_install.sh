@@ -74,7 +74,7 @@ check "SONAME is $soname" grep -q "Library soname: \[$soname\]" <<<"$soname_line
 # ---- pkg-config --------------------------------------------------------------------------
 export PKG_CONFIG_PATH=$lib/pkgconfig
 check "pkg-config --modversion ovok is $version" test "$(pkg-config --modversion ovok)" = "$version"
-check "pkg-config --cflags ovok" test "$(pkg-config --cflags ovok)" = "-I$prefix/include"
+check "pkg-config --cflags ovok" test "$(pkg-config --cflags ovok | sed "s/ *$//")" = "-I$prefix/include"
 static_libs=$(pkg-config --static --libs ovok)
 check "Libs.private is in pkg-config --static --libs" grep -q -- "-lovok .*-l" <<<"$static_libs"
 
