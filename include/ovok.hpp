@@ -5,8 +5,8 @@
  *   ovok::LoginResult r = ovok::login(base_url, email, password, client_id);
  *   // base_url "" = Ovok's sandbox; throws ovok::Error on failure
  *
- * Ownership. ovok::Client and ovok::ClientBuilder own their C objects and are
- * move-only. A moved-from object may be destroyed or assigned to; any other
+ * Ownership. ovok::Client, ovok::ClientBuilder and ovok::Session own their C
+ * objects and are move-only. A moved-from object may be destroyed or assigned to; any other
  * call on it fails with OVOK_STATUS_INVALID_ARGUMENT. Every C OvokResult is
  * freed (and its tokens zeroized) before a call returns or throws.
  *
@@ -27,8 +27,9 @@
  * them. Nothing here prints a token: what() never holds one, and operator<<
  * on a result shows only its length.
  *
- * Threads. Every const member function may be called from many threads at
- * once; a ClientBuilder is used from one thread at a time.
+ * Threads. A Client's functions and a Session's (except assignment and
+ * destruction) may be called from many threads at once; a ClientBuilder is
+ * used from one thread at a time.
  */
 #ifndef OVOK_HPP
 #define OVOK_HPP
@@ -42,9 +43,11 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
@@ -172,6 +175,37 @@ class [[nodiscard]] Expected {
   std::variant<T, Error> state_;
 };
 
+/* The outcome of a call that gives nothing back but may fail. */
+template <>
+class [[nodiscard]] Expected<void> {
+ public:
+  Expected() = default;
+  Expected(Error error) : error_(std::move(error)) {}
+
+  bool has_value() const noexcept { return !error_.has_value(); }
+  explicit operator bool() const noexcept { return has_value(); }
+  Status status() const noexcept { return error_ ? error_->status() : Status(OVOK_STATUS_OK); }
+  /* Throws the error (or, built without exceptions, aborts); nothing on success. */
+  void value() const {
+    if (error_) {
+#if OVOK_HPP_EXCEPTIONS
+      throw *error_;
+#else
+      std::abort();
+#endif
+    }
+  }
+  const Error& error() const noexcept {
+    if (!error_) {
+      std::abort(); /* error() on a success is a bug in the caller */
+    }
+    return *error_;
+  }
+
+ private:
+  std::optional<Error> error_;
+};
+
 /* Results print without their tokens: only whether each is there and its length. */
 inline std::ostream& operator<<(std::ostream& out, const Reference& reference) {
   return out << reference.display << " (" << reference.reference << ")";
@@ -209,6 +243,9 @@ struct FreeClient {
 };
 struct FreeBuilder {
   void operator()(OvokClientBuilder* builder) const noexcept { ovok_client_builder_free(builder); }
+};
+struct FreeSession {
+  void operator()(OvokSession* session) const noexcept { ovok_session_free(session); }
 };
 using ResultPtr = std::unique_ptr<OvokResult, FreeResult>;
 
@@ -275,6 +312,14 @@ inline Expected<TokenResult> to_tokens(ResultPtr result) {
     return *std::move(error);
   }
   return tokens_of(*result);
+}
+
+/* A result that carries no tokens (a logout): only whether it succeeded. */
+inline Expected<void> to_outcome(ResultPtr result) {
+  if (std::optional<Error> error = failure(result.get())) {
+    return *std::move(error);
+  }
+  return {};
 }
 
 inline Expected<LoginResult> to_login(ResultPtr result) {
@@ -489,6 +534,189 @@ inline Expected<Client> ClientBuilder::try_build() {
 #if OVOK_HPP_EXCEPTIONS
 inline Client ClientBuilder::build() { return try_build().value(); }
 #endif
+
+/* The tokens that a Session's listener is given. */
+using Tokens = TokenResult;
+/* Called with the new tokens after every change (login, refresh), or with
+ * std::nullopt when they were cleared (logout, a refused refresh). */
+using TokenListener = std::function<void(const std::optional<Tokens>&)>;
+
+namespace detail {
+
+/* The listener of one session, where the C library's callback finds it. It
+ * lives on the heap for the session's lifetime, so moving a Session never
+ * moves what the C side points to. */
+class ListenerSlot {
+ public:
+  void set(TokenListener listener) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    listener_ = std::make_shared<const TokenListener>(std::move(listener));
+  }
+
+  /* The C callback. An exception thrown by the listener must not unwind
+   * through the library's frames: it is caught here and dropped, since the
+   * tokens have changed either way. */
+  static void call(void* context, const OvokResult* tokens) noexcept {
+    ListenerSlot* slot = static_cast<ListenerSlot*>(context);
+    std::shared_ptr<const TokenListener> listener;
+    {
+      std::lock_guard<std::mutex> lock(slot->mutex_);
+      listener = slot->listener_;
+    }
+    if (!listener || !*listener) {
+      return;
+    }
+#if OVOK_HPP_EXCEPTIONS
+    try {
+#endif
+      (*listener)(tokens != nullptr ? std::optional<Tokens>(tokens_of(*tokens)) : std::nullopt);
+#if OVOK_HPP_EXCEPTIONS
+    } catch (...) {
+    }
+#endif
+  }
+
+ private:
+  std::mutex mutex_;
+  std::shared_ptr<const TokenListener> listener_;
+};
+
+}  // namespace detail
+
+/* A user's tokens, kept fresh (see OvokSession in ovok.h): log in, or restore
+ * tokens saved earlier, then ask access_token() before each API call. Concurrent
+ * callers share one refresh. The session never keeps the password; the
+ * listener (on_tokens) is how an app saves the tokens it should restore. */
+class Session {
+ public:
+  /* A signed-out session on the shared default client; base_url "" is the sandbox.
+   * An invalid base URL makes every call fail with OVOK_STATUS_INVALID_ARGUMENT. */
+  explicit Session(const std::string& base_url = std::string()) : Session(nullptr, base_url) {}
+  /* A signed-out session on a configured client, which it keeps alive. */
+  Session(const Client& client, const std::string& base_url) : Session(client.get(), base_url) {}
+
+  Session(Session&&) noexcept = default;
+  Session& operator=(Session&& other) noexcept {
+    if (this != &other) {
+      session_ = std::move(other.session_);  // the old C session goes before its listener
+      listener_ = std::move(other.listener_);
+      invalid_ = std::move(other.invalid_);
+    }
+    return *this;
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session() = default;  // the C session (declared last) is freed before the listener
+
+  Expected<LoginResult> try_login(const std::string& email, const std::string& password,
+                                  const std::string& client_id) {
+    if (invalid_) {
+      return *invalid_;
+    }
+    OvokSession* session = get();
+    return detail::login_through(
+        [session](const char*, const char* e, const char* p, const char* c) {
+          return ovok_session_login(session, e, p, c);
+        },
+        std::string(), email, password, client_id);
+  }
+
+  /* Adopts tokens saved earlier. Without an access token or its expiry, the
+   * next access_token() refreshes first. The listener is not called. */
+  Expected<void> try_restore(const std::string& refresh_token,
+                             const std::optional<std::string>& access_token = std::nullopt,
+                             std::optional<std::chrono::system_clock::time_point> expires_at = std::nullopt) {
+    if (invalid_) {
+      return *invalid_;
+    }
+    const std::string no_access_token;
+    if (std::optional<Error> error = detail::reject_nul(
+            {{"refresh_token", &refresh_token}, {"access_token", access_token ? &*access_token : &no_access_token}})) {
+      return *std::move(error);
+    }
+    std::int64_t expiry = -1;
+    if (expires_at) {
+      expiry = std::chrono::duration_cast<std::chrono::seconds>(expires_at->time_since_epoch()).count();
+    }
+    Status status = ovok_session_restore(get(), refresh_token.c_str(),
+                                         access_token ? access_token->c_str() : nullptr, expiry);
+    if (status != OVOK_STATUS_OK) {
+      return Error(status, 0,
+                   session_ ? "restore: the library refused the saved tokens (empty, over-long or not UTF-8)"
+                            : "restore: the session was moved from");
+    }
+    return {};
+  }
+
+  /* An access token valid for at least min_ttl, refreshing first when needed.
+   * OVOK_STATUS_LOGIN_REQUIRED: log in again. Other failures (offline, a
+   * timeout, 5xx) keep the tokens for a later try. */
+  Expected<TokenResult> try_access_token(std::chrono::seconds min_ttl = std::chrono::seconds(60)) {
+    if (invalid_) {
+      return *invalid_;
+    }
+    return detail::to_tokens(detail::ResultPtr(ovok_session_access_token(get(), min_ttl.count())));
+  }
+
+  /* The API answered 401 to the current access token: the next access_token() refreshes. */
+  void invalidate() noexcept { ovok_session_invalidate(get()); }
+
+  /* Clears the tokens here first, always (the listener hears it), then asks the
+   * server to revoke them; a failure says only that the server did not confirm it. */
+  Expected<void> try_logout() {
+    if (invalid_) {
+      return *invalid_;
+    }
+    return detail::to_outcome(detail::ResultPtr(ovok_session_logout(get())));
+  }
+
+#if OVOK_HPP_EXCEPTIONS
+  LoginResult login(const std::string& email, const std::string& password, const std::string& client_id) {
+    return try_login(email, password, client_id).value();
+  }
+  void restore(const std::string& refresh_token, const std::optional<std::string>& access_token = std::nullopt,
+               std::optional<std::chrono::system_clock::time_point> expires_at = std::nullopt) {
+    try_restore(refresh_token, access_token, expires_at).value();
+  }
+  TokenResult access_token(std::chrono::seconds min_ttl = std::chrono::seconds(60)) {
+    return try_access_token(min_ttl).value();
+  }
+  void logout() { try_logout().value(); }
+#endif
+
+  /* Sets the listener (an empty std::function removes it). It is called on the
+   * thread that changed the tokens, one call at a time, with no lock held, so it
+   * may call back into the session; an exception it throws is caught and dropped. */
+  void on_tokens(TokenListener listener) {
+    if (!session_) {
+      return;
+    }
+    if (!listener_) {
+      listener_ = std::make_unique<detail::ListenerSlot>();
+      listener_->set(std::move(listener));
+      ovok_session_set_token_listener(session_.get(), &detail::ListenerSlot::call, listener_.get());
+    } else {
+      listener_->set(std::move(listener));
+    }
+  }
+
+  /* The C session; NULL once moved from. Still owned by this object. */
+  OvokSession* get() const noexcept { return session_.get(); }
+
+ private:
+  Session(const OvokClient* client, const std::string& base_url) {
+    if (std::optional<Error> error = detail::reject_nul({{"base_url", &base_url}})) {
+      invalid_ = std::move(error);
+      session_.reset(ovok_session_new(client, nullptr));
+    } else {
+      session_.reset(ovok_session_new(client, base_url.c_str()));
+    }
+  }
+
+  std::unique_ptr<detail::ListenerSlot> listener_;
+  std::optional<Error> invalid_;  // a base URL that C cannot be given: every call fails with this
+  std::unique_ptr<OvokSession, detail::FreeSession> session_;
+};
 
 }  // namespace ovok
 

@@ -1,6 +1,6 @@
 // The C++17 layer (include/ovok.hpp) against the emulator: results, every
 // status as an ovok::Error with its HTTP status, NUL bytes, the client builder,
-// move semantics and many threads.
+// sessions and their listener, move semantics and many threads.
 //
 //   test_cpp BASE_URL
 //
@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -462,6 +463,195 @@ void test_many_threads_share_a_client() {
   CHECK(refused == kThreads * kLogins);
 }
 
+
+// ---- sessions --------------------------------------------------------------------
+
+// What a session's listener heard, safe to read while other threads call it.
+class Heard {
+ public:
+  ovok::TokenListener listener() {
+    return [this](const std::optional<ovok::Tokens>& tokens) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      calls_.push_back(tokens);
+    };
+  }
+  std::vector<std::optional<ovok::Tokens>> calls() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return calls_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::optional<ovok::Tokens>> calls_;
+};
+
+void test_session_lifecycle() {
+  ovok::Session session(base_url);
+  Heard heard;
+  session.on_tokens(heard.listener());
+  check_throws([&] { (void)session.access_token(); }, OVOK_STATUS_LOGIN_REQUIRED, 0, "", "signed-out session");
+
+  ovok::LoginResult login = session.login(EMAIL, PASSWORD, CLIENT_ID);
+  check_demo_login(login);
+  auto calls = heard.calls();
+  CHECK(calls.size() == 1 && calls[0] && calls[0]->access_token == login.access_token &&
+        calls[0]->refresh_token == login.refresh_token);
+
+  // Fresh for an hour: no refresh.
+  ovok::TokenResult current = session.access_token(60s);
+  CHECK(current.access_token == login.access_token && heard.calls().size() == 1);
+  // A 401 from the API: the next call refreshes, and the listener sees the rotation.
+  session.invalidate();
+  ovok::TokenResult refreshed = session.access_token();
+  calls = heard.calls();
+  CHECK(refreshed.access_token != login.access_token && calls.size() == 2 && calls[1] &&
+        calls[1]->access_token == refreshed.access_token && calls[1]->refresh_token != login.refresh_token);
+
+  // Logout clears the tokens (the listener hears nullopt), then the server revokes them.
+  session.logout();
+  calls = heard.calls();
+  CHECK(calls.size() == 3 && !calls[2].has_value());
+  check_throws([&] { (void)session.access_token(); }, OVOK_STATUS_LOGIN_REQUIRED, 0, "", "after logout");
+  check_failed(session.try_logout(), OVOK_STATUS_LOGIN_REQUIRED, 0, "", "second logout");
+  // The session logs in again.
+  CHECK(session.try_login(EMAIL, PASSWORD, CLIENT_ID).has_value() && heard.calls().size() == 4);
+  check_failed(session.try_login(EMAIL, "wrong", CLIENT_ID), OVOK_STATUS_UNAUTHORIZED, 401, "Invalid email",
+               "session login, wrong password");
+}
+
+void test_session_restore() {
+  ovok::LoginResult saved = ovok::login(base_url, EMAIL, PASSWORD, CLIENT_ID);
+  // From the refresh token alone: the first call refreshes.
+  ovok::Session session(base_url);
+  Heard heard;
+  session.on_tokens(heard.listener());
+  session.restore(*saved.refresh_token);
+  CHECK(heard.calls().empty());  // restoring is not a change the listener hears
+  ovok::TokenResult restored = session.access_token();
+  CHECK(restored.access_token != saved.access_token && heard.calls().size() == 1);
+
+  // The refresh token is now spent: a session restored from it is refused and signed out.
+  ovok::Session refused(base_url);
+  Heard refused_heard;
+  refused.on_tokens(refused_heard.listener());
+  refused.restore(*saved.refresh_token, saved.access_token, std::chrono::system_clock::now() - 10s);
+  check_failed(refused.try_access_token(), OVOK_STATUS_LOGIN_REQUIRED, 401, "", "refused refresh");
+  auto calls = refused_heard.calls();
+  CHECK(calls.size() == 1 && !calls[0].has_value());
+
+  // A server error is not a logout: the tokens stay for a later try.
+  CannedServer failing(nest_error(503, "down", "Service Unavailable"));
+  ovok::Session offline(failing.url());
+  Heard offline_heard;
+  offline.on_tokens(offline_heard.listener());
+  offline.restore(*restored.refresh_token);
+  check_failed(offline.try_access_token(), OVOK_STATUS_SERVER_ERROR, 503, "down", "refresh during an outage");
+  check_failed(offline.try_access_token(), OVOK_STATUS_SERVER_ERROR, 503, "down", "refresh during an outage");
+  CHECK(offline_heard.calls().empty());
+
+  // Arguments C cannot carry.
+  check_failed(session.try_restore(std::string("a\0b", 3)), OVOK_STATUS_INVALID_ARGUMENT, 0,
+               "refresh_token contains a NUL byte", "NUL in a restored refresh token");
+  check_failed(session.try_restore("token", std::string("a\0b", 3)), OVOK_STATUS_INVALID_ARGUMENT, 0,
+               "access_token contains a NUL byte", "NUL in a restored access token");
+  check_failed(session.try_restore(""), OVOK_STATUS_INVALID_ARGUMENT, 0, "restore", "empty refresh token");
+  ovok::Session nul_url(std::string("http://127.0.0.1\0:1", 19));
+  check_failed(nul_url.try_login(EMAIL, PASSWORD, CLIENT_ID), OVOK_STATUS_INVALID_ARGUMENT, 0,
+               "base_url contains a NUL byte", "NUL in a session's base URL");
+  check_failed(nul_url.try_access_token(), OVOK_STATUS_INVALID_ARGUMENT, 0, "base_url", "NUL base URL");
+  ovok::Session bad_url("http://example.com");
+  check_failed(bad_url.try_login(EMAIL, PASSWORD, CLIENT_ID), OVOK_STATUS_INVALID_ARGUMENT, 0, "",
+               "a session's plain-http base URL off loopback");
+}
+
+void test_session_listener_exceptions_stay_in_cpp() {
+  ovok::Session session(base_url);
+  int calls = 0;
+  session.on_tokens([&calls](const std::optional<ovok::Tokens>&) {
+    calls++;
+    throw std::runtime_error("a listener that fails");
+  });
+  CHECK(session.try_login(EMAIL, PASSWORD, CLIENT_ID).has_value());
+  session.invalidate();
+  CHECK(session.try_access_token().has_value());
+  CHECK(calls == 2);
+  // Replacing and removing the listener.
+  Heard heard;
+  session.on_tokens(heard.listener());
+  session.invalidate();
+  CHECK(session.try_access_token().has_value() && heard.calls().size() == 1);
+  session.on_tokens(nullptr);
+  session.invalidate();
+  CHECK(session.try_access_token().has_value() && heard.calls().size() == 1 && calls == 2);
+}
+
+void test_session_moves_and_clients() {
+  static_assert(!std::is_copy_constructible_v<ovok::Session> && !std::is_copy_assignable_v<ovok::Session>);
+  static_assert(std::is_nothrow_move_constructible_v<ovok::Session> &&
+                std::is_nothrow_move_assignable_v<ovok::Session>);
+
+  Heard heard;
+  ovok::Session a(base_url);
+  a.on_tokens(heard.listener());
+  ovok::Session b = std::move(a);  // the listener moves with the session
+  CHECK(b.try_login(EMAIL, PASSWORD, CLIENT_ID).has_value() && heard.calls().size() == 1);
+  check_failed(a.try_access_token(), OVOK_STATUS_INVALID_ARGUMENT, 0, "session", "moved-from session");
+  check_failed(a.try_login(EMAIL, PASSWORD, CLIENT_ID), OVOK_STATUS_INVALID_ARGUMENT, 0, "session",
+               "moved-from session login");
+  a.invalidate();
+  a.on_tokens(heard.listener());
+  a = ovok::Session(base_url);  // assigning to a moved-from session
+  CHECK(a.try_login(EMAIL, PASSWORD, CLIENT_ID).has_value() && heard.calls().size() == 1);
+  a = std::move(b);  // over a live one
+  CHECK(a.try_access_token().has_value());
+  a.invalidate();
+  CHECK(a.try_access_token().has_value() && heard.calls().size() == 2);
+
+  // A session keeps its client alive.
+  std::optional<ovok::Session> on_client;
+  {
+    ovok::Client client = ovok::Client::Builder().user_agent_suffix("cpp-session/1").build();
+    on_client.emplace(client, base_url);
+  }
+  CHECK(on_client->try_login(EMAIL, PASSWORD, CLIENT_ID).has_value());
+}
+
+// Threads asking an expired session at once share one refresh: refresh tokens
+// rotate, so a second refresh with the same token would be refused and sign out.
+void test_many_threads_share_a_session() {
+  constexpr int kThreads = 16;
+  ovok::LoginResult saved = ovok::login(base_url, EMAIL, PASSWORD, CLIENT_ID);
+  ovok::Session session(base_url);
+  Heard heard;
+  session.on_tokens(heard.listener());
+  session.restore(*saved.refresh_token, saved.access_token, std::chrono::system_clock::now() - 1s);
+
+  std::vector<std::string> tokens(kThreads);
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&, t] {
+      ovok::Expected<ovok::TokenResult> token = session.try_access_token(60s);
+      if (token) {
+        tokens[t] = token->access_token;
+      } else {
+        failed++;
+      }
+    });
+  }
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  auto calls = heard.calls();
+  CHECK(failed == 0);
+  CHECK(calls.size() == 1 && calls[0] && calls[0]->access_token != saved.access_token);
+  int same = 0;
+  for (const std::string& token : tokens) {
+    same += !calls.empty() && calls[0] && token == calls[0]->access_token ? 1 : 0;
+  }
+  CHECK(same == kThreads);
+}
+
 #ifdef OVOK_TEST_HOOKS
 // A panic inside the core is OVOK_STATUS_INTERNAL, thrown like any other error.
 void test_internal() {
@@ -499,6 +689,11 @@ int main(int argc, char** argv) {
   run("move semantics", test_move_semantics);
   run("printing redacts tokens", test_printing_redacts_tokens);
   run("many threads share a client", test_many_threads_share_a_client);
+  run("session lifecycle", test_session_lifecycle);
+  run("session restore", test_session_restore);
+  run("session listener exceptions", test_session_listener_exceptions_stay_in_cpp);
+  run("session moves and clients", test_session_moves_and_clients);
+  run("many threads share a session", test_many_threads_share_a_session);
 #ifdef OVOK_TEST_HOOKS
   run("internal", test_internal);
 #endif

@@ -34,6 +34,12 @@ template <class B>
 struct has_throwing_build<B, std::void_t<decltype(std::declval<B&>().build())>> : std::true_type {};
 static_assert(!has_throwing_build<ovok::Client::Builder>::value, "no throwing build() without exceptions");
 
+template <class S, class = void>
+struct has_throwing_access_token : std::false_type {};
+template <class S>
+struct has_throwing_access_token<S, std::void_t<decltype(std::declval<S&>().access_token())>> : std::true_type {};
+static_assert(!has_throwing_access_token<ovok::Session>::value, "no throwing Session API without exceptions");
+
 std::string base_url;
 
 void test_success() {
@@ -79,6 +85,21 @@ void test_client() {
   CHECK(other.try_login(base_url, EMAIL, PASSWORD, CLIENT_ID).has_value());
 }
 
+void test_session() {
+  ovok::Session session(base_url);
+  int heard = 0;
+  session.on_tokens([&heard](const std::optional<ovok::Tokens>&) { heard++; });
+  CHECK(session.try_access_token().status() == OVOK_STATUS_LOGIN_REQUIRED);
+  CHECK(session.try_login(EMAIL, PASSWORD, CLIENT_ID).has_value() && heard == 1);
+  session.invalidate();
+  ovok::Expected<ovok::TokenResult> token = session.try_access_token(60s);
+  CHECK(token.has_value() && heard == 2);
+  ovok::Expected<void> logout = session.try_logout();
+  CHECK(logout.has_value() && logout.status() == OVOK_STATUS_OK && heard == 3);
+  ovok::Expected<void> restored = session.try_restore("");
+  CHECK(!restored && restored.status() == OVOK_STATUS_INVALID_ARGUMENT);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,5 +111,6 @@ int main(int argc, char** argv) {
   test_success();
   test_failures();
   test_client();
+  test_session();
   return check_summary("test_cpp_noexcept");
 }
