@@ -592,8 +592,13 @@ class Session {
   /* A signed-out session on the shared default client; base_url "" is the sandbox.
    * An invalid base URL makes every call fail with OVOK_STATUS_INVALID_ARGUMENT. */
   explicit Session(const std::string& base_url = std::string()) : Session(nullptr, base_url) {}
-  /* A signed-out session on a configured client, which it keeps alive. */
-  Session(const Client& client, const std::string& base_url) : Session(client.get(), base_url) {}
+  /* A signed-out session on a configured client, which it keeps alive. A
+   * moved-from client makes every call fail with OVOK_STATUS_INVALID_ARGUMENT. */
+  Session(const Client& client, const std::string& base_url) : Session(client.get(), base_url) {
+    if (client.get() == nullptr && !invalid_) {
+      invalid_ = detail::invalid_argument("the session's client was moved from");
+    }
+  }
 
   Session(Session&&) noexcept = default;
   Session& operator=(Session&& other) noexcept {

@@ -614,6 +614,12 @@ void test_session_moves_and_clients() {
     on_client.emplace(client, base_url);
   }
   CHECK(on_client->try_login(EMAIL, PASSWORD, CLIENT_ID).has_value());
+  // Not the shared default client in its place.
+  ovok::Client taken = ovok::Client::Builder().build();
+  ovok::Client left = std::move(taken);
+  ovok::Session on_moved_from(taken, base_url);
+  check_failed(on_moved_from.try_login(EMAIL, PASSWORD, CLIENT_ID), OVOK_STATUS_INVALID_ARGUMENT, 0,
+               "client was moved from", "session on a moved-from client");
 }
 
 // Threads asking an expired session at once share one refresh: refresh tokens
