@@ -57,8 +57,10 @@ cmake_dir=$LIBDIR/cmake/ovok
 # The loader only finds a new library in a directory that it caches once the
 # cache is rebuilt; a scratch or staged prefix is left alone.
 refresh_loader_cache() {
-  if [ -z "$DESTDIR" ] && [ "$(id -u)" -eq 0 ] && command -v ldconfig >/dev/null &&
-    ldconfig -v -N 2>/dev/null | grep -q "^$LIBDIR:"; then
+  [ -z "$DESTDIR" ] && [ "$(id -u)" -eq 0 ] && command -v ldconfig >/dev/null || return 0
+  local cached
+  cached=$(ldconfig -v -N 2>/dev/null | sed -n 's/^\([^[:space:]][^:]*\):.*/\1/p') || true
+  if grep -qxF "$LIBDIR" <<<"$cached"; then
     ldconfig
   fi
 }

@@ -37,12 +37,15 @@ runs_quickstart() { # runs_quickstart BINARY [ENV...]
   return 1
 }
 
+# Each output is read whole before grep looks at it: `grep -q` in a pipe may
+# exit early, and under pipefail the writer's SIGPIPE would fail the check.
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
-needs_libovok() { needed "$1" | grep -qx "$soname"; }
-lacks_libovok() { ! needed "$1" | grep -q '^libovok'; }
+needs_libovok() { local libs; libs=$(needed "$1") && grep -qx "$soname" <<<"$libs"; }
+lacks_libovok() { local libs; libs=$(needed "$1") && ! grep -q '^libovok' <<<"$libs"; }
 # Where the loader finds libovok for BINARY, with the given environment.
 resolves_into() { # resolves_into DIR BINARY [ENV...]
-  env "${@:3}" ldd "$2" | grep -q "$soname => $1/$soname "
+  local found
+  found=$(env "${@:3}" ldd "$2") && grep -qF "$soname => $1/$soname " <<<"$found"
 }
 
 install_into() { # install_into PREFIX [DESTDIR]
