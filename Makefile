@@ -121,6 +121,8 @@ CXX17FLAGS := -std=c++17 -Wall -Wextra -Wpedantic -Werror -O1 -g -pthread -Iincl
 CPP_BIN := $(RELEASE)/cpp-tests
 TEST_CPP := $(CXX17FLAGS) -DOVOK_EXPECTED_VERSION='"$(VERSION)"' tests/c/test_cpp.cpp
 TEST_CPP_NOEXCEPT := $(CXX17FLAGS) -fno-exceptions tests/c/test_cpp_noexcept.cpp
+# Debian's valgrind cannot read the DWARF 5 that clang writes by default.
+CLANG_FOR_VALGRIND := -gdwarf-4
 # build.rs gives libovok.so the SONAME libovok.so.<major>, the name that programs
 # linked against it look for at run time; this link lets them find it in a build directory.
 soname_link = ln -sfn libovok.so $(1)/libovok.so.$(firstword $(subst ., ,$(VERSION)))
@@ -136,9 +138,9 @@ cpp-test: build
 	g++ $(TEST_CPP) -o $(CPP_BIN)/test_cpp_gcc $(LINK_SHARED)
 	clang++ $(TEST_CPP) -o $(CPP_BIN)/test_cpp_clang $(call link_static,$(RELEASE))
 	g++ $(TEST_CPP) -o $(CPP_BIN)/test_cpp_checked $(call link_shared,$(CHECKED))
-	clang++ $(TEST_CPP) -DOVOK_TEST_HOOKS -o $(CPP_BIN)/test_cpp_hooked $(call link_static,$(HOOKED))
+	clang++ $(TEST_CPP) $(CLANG_FOR_VALGRIND) -DOVOK_TEST_HOOKS -o $(CPP_BIN)/test_cpp_hooked $(call link_static,$(HOOKED))
 	g++ $(TEST_CPP_NOEXCEPT) -o $(CPP_BIN)/test_cpp_noexcept_gcc $(LINK_SHARED)
-	clang++ $(TEST_CPP_NOEXCEPT) -o $(CPP_BIN)/test_cpp_noexcept_clang $(call link_static,$(CHECKED))
+	clang++ $(TEST_CPP_NOEXCEPT) $(CLANG_FOR_VALGRIND) -o $(CPP_BIN)/test_cpp_noexcept_clang $(call link_static,$(CHECKED))
 	$(WITH_EMULATOR) sh -c '$(CPP_BIN)/test_cpp_gcc "$$OVOK_BASE_URL"'
 	$(WITH_EMULATOR) sh -c '$(CPP_BIN)/test_cpp_clang "$$OVOK_BASE_URL"'
 	$(WITH_EMULATOR) sh -c '$(VALGRIND) $(CPP_BIN)/test_cpp_checked "$$OVOK_BASE_URL"'
