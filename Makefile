@@ -33,9 +33,11 @@ all: build
 
 deps:
 	@scripts/install-deps.sh gcc g++ valgrind tinyproxy openssl
+	@scripts/install-deps.sh clang++ cmake pkg-config readelf
 
 build:
 	$(CARGO) build --release -p ovok -p ovok-emulator
+	$(call soname_link,$(RELEASE))
 
 $(EXAMPLES_BIN)/login: examples/login.c include/ovok.h build
 	@mkdir -p $(EXAMPLES_BIN)
@@ -44,7 +46,7 @@ $(EXAMPLES_BIN)/login: examples/login.c include/ovok.h build
 demo: deps build $(EXAMPLES_BIN)/login
 	@scripts/demo.sh
 
-test: deps lint rust-test c-test sanitizers python-test budgets emulator-contract emulator-load
+test: deps lint rust-test c-test cpp-test test-install sanitizers python-test budgets emulator-contract emulator-load
 	@echo "make test: all suites passed"
 
 lint:
@@ -72,6 +74,7 @@ TEST_LOGIN_C := $(CFLAGS) -DOVOK_EXPECTED_VERSION='"$(VERSION)"' tests/c/test_lo
 
 c-test: build $(EXAMPLES_BIN)/login
 	$(CARGO) build --profile release-with-symbols -p ovok
+	$(call soname_link,$(CHECKED))
 	@mkdir -p $(C_BIN)
 	gcc $(TEST_LOGIN_C) -o $(C_BIN)/test_login_shared $(LINK_SHARED)
 	gcc $(TEST_LOGIN_C) -o $(C_BIN)/test_login_static $(call link_static,$(RELEASE))
@@ -79,9 +82,11 @@ c-test: build $(EXAMPLES_BIN)/login
 	gcc $(TEST_LOGIN_C) -o $(C_BIN)/test_login_static_checked $(call link_static,$(CHECKED))
 	g++ $(CXXFLAGS) tests/c/header_cpp.cpp -o $(C_BIN)/header_cpp $(LINK_SHARED)
 	gcc $(CFLAGS) examples/quickstart.c -o $(C_BIN)/quickstart $(call link_static,$(RELEASE))
+	g++ $(CXX17FLAGS) examples/quickstart.cpp -o $(C_BIN)/quickstart_cpp $(LINK_SHARED)
 	$(C_BIN)/header_cpp
 	scripts/check-readme-example.sh README.md examples/quickstart.c
-	$(WITH_EMULATOR) tests/c/test_examples.sh $(EXAMPLES_BIN)/login $(C_BIN)/quickstart
+	scripts/check-readme-example.sh README.md examples/quickstart.cpp
+	$(WITH_EMULATOR) tests/c/test_examples.sh $(EXAMPLES_BIN)/login $(C_BIN)/quickstart $(C_BIN)/quickstart_cpp
 	$(WITH_EMULATOR) sh -c '$(C_BIN)/test_login_shared "$$OVOK_BASE_URL"'
 	$(WITH_EMULATOR) sh -c '$(C_BIN)/test_login_static "$$OVOK_BASE_URL"'
 	$(WITH_EMULATOR) sh -c '$(VALGRIND) $(C_BIN)/test_login_shared_checked "$$OVOK_BASE_URL"'
@@ -118,6 +123,55 @@ bench: build
 # Fuzzes response parsing, base URLs and JWT expiry for SECONDS each (default 60); not in `make test`.
 fuzz:
 	scripts/fuzz.sh $(SECONDS)
+
+# ---- C++ (include/ovok.hpp) and installing (make install, make uninstall) ----
+.PHONY: cpp-test install uninstall test-install
+
+CXX17FLAGS := -std=c++17 -Wall -Wextra -Wpedantic -Werror -O1 -g -pthread -Iinclude -Itests/c
+CPP_BIN := $(RELEASE)/cpp-tests
+TEST_CPP := $(CXX17FLAGS) -DOVOK_EXPECTED_VERSION='"$(VERSION)"' tests/c/test_cpp.cpp
+TEST_CPP_NOEXCEPT := $(CXX17FLAGS) -fno-exceptions tests/c/test_cpp_noexcept.cpp
+# Debian's valgrind cannot read the DWARF 5 that clang writes by default.
+CLANG_FOR_VALGRIND := -gdwarf-4
+# build.rs gives libovok.so the SONAME libovok.so.<major>, the name that programs
+# linked against it look for at run time; this link lets them find it in a build directory.
+soname_link = ln -sfn libovok.so $(1)/libovok.so.$(firstword $(subst ., ,$(VERSION)))
+
+# The C++ tests, by g++ and clang++, against the shared, static, valgrind and
+# test-hooks builds; scripts/sanitizers.sh runs them under ASan/UBSan.
+cpp-test: build
+	@scripts/install-deps.sh g++ clang++
+	$(CARGO) build --profile release-with-symbols -p ovok
+	$(call soname_link,$(CHECKED))
+	$(CARGO) build --profile release-with-symbols -p ovok --features test-hooks --target-dir target/test-hooks
+	@mkdir -p $(CPP_BIN)
+	g++ $(TEST_CPP) -o $(CPP_BIN)/test_cpp_gcc $(LINK_SHARED)
+	clang++ $(TEST_CPP) -o $(CPP_BIN)/test_cpp_clang $(call link_static,$(RELEASE))
+	g++ $(TEST_CPP) -o $(CPP_BIN)/test_cpp_checked $(call link_shared,$(CHECKED))
+	clang++ $(TEST_CPP) $(CLANG_FOR_VALGRIND) -DOVOK_TEST_HOOKS -o $(CPP_BIN)/test_cpp_hooked $(call link_static,$(HOOKED))
+	g++ $(TEST_CPP_NOEXCEPT) -o $(CPP_BIN)/test_cpp_noexcept_gcc $(LINK_SHARED)
+	clang++ $(TEST_CPP_NOEXCEPT) $(CLANG_FOR_VALGRIND) -o $(CPP_BIN)/test_cpp_noexcept_clang $(call link_static,$(CHECKED))
+	$(WITH_EMULATOR) sh -c '$(CPP_BIN)/test_cpp_gcc "$$OVOK_BASE_URL"'
+	$(WITH_EMULATOR) sh -c '$(CPP_BIN)/test_cpp_clang "$$OVOK_BASE_URL"'
+	$(WITH_EMULATOR) sh -c '$(VALGRIND) $(CPP_BIN)/test_cpp_checked "$$OVOK_BASE_URL"'
+	$(WITH_EMULATOR) sh -c 'RUST_BACKTRACE=0 $(VALGRIND) $(CPP_BIN)/test_cpp_hooked "$$OVOK_BASE_URL"'
+	$(WITH_EMULATOR) sh -c '$(CPP_BIN)/test_cpp_noexcept_gcc "$$OVOK_BASE_URL"'
+	$(WITH_EMULATOR) sh -c '$(VALGRIND) $(CPP_BIN)/test_cpp_noexcept_clang "$$OVOK_BASE_URL"'
+
+# make install PREFIX=/usr/local DESTDIR= (also LIBDIR, INCLUDEDIR): see scripts/install.sh.
+PREFIX ?= /usr/local
+INSTALL_ENV = PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' LIBDIR='$(LIBDIR)' INCLUDEDIR='$(INCLUDEDIR)' CARGO='$(CARGO)'
+
+install: build
+	@$(INSTALL_ENV) scripts/install.sh install
+
+uninstall:
+	@$(INSTALL_ENV) scripts/install.sh uninstall
+
+# Installs into scratch prefixes and builds pkg-config and CMake consumers from there.
+test-install: build
+	@scripts/install-deps.sh gcc cmake pkg-config readelf
+	$(WITH_EMULATOR) tests/c/test_install.sh
 
 check-native-libs:
 	@reported=$$($(CARGO) rustc --release -p ovok --lib --crate-type staticlib --target-dir target/native-libs \

@@ -4,6 +4,10 @@
 //! to `include/ovok.h`, so a developer's build keeps the committed header
 //! fresh; in CI (`CI` set) the copy is skipped, and `tests/header.rs` fails
 //! if the committed header is stale.
+//!
+//! On Linux it also gives the shared library its SONAME, `libovok.so.<major>`
+//! (`libovok.so.0` while the version is 0.x), so that programs linked against
+//! it record that name and `make install` can ship `libovok.so.<version>`.
 
 use std::env;
 use std::fs;
@@ -15,6 +19,11 @@ fn main() {
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=CI");
+
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("set by cargo");
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libovok.so.{major}");
+    }
 
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable");

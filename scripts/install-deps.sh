@@ -10,6 +10,10 @@ declare -A package_for=(
   [gcc]=gcc
   [g++]=g++
   [clang]=clang
+  [clang++]=clang
+  [cmake]=cmake
+  [pkg-config]=pkgconf
+  [readelf]=binutils
   [curl-config]=libcurl4-openssl-dev
   [tinyproxy]=tinyproxy
 )

@@ -18,6 +18,8 @@
 #   test_bad_input       target/release-with-symbols/libovok.a
 #   test_panic_boundary  target/test-hooks/release-with-symbols/libovok.a
 #                        (built with --features test-hooks)
+#   test_cpp, test_cpp_noexcept   the C++ layer (include/ovok.hpp), by clang++,
+#                        target/release-with-symbols/libovok.a
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +32,7 @@ elapsed() { # seconds since $1, one decimal
 }
 
 # --- clang and its sanitizer runtime, from Debian's packages -----------------
-scripts/install-deps.sh clang
+scripts/install-deps.sh clang clang++
 probe_dir=$(mktemp -d)
 trap 'rm -rf "$probe_dir"' EXIT
 printf 'int main(void) { return 0; }\n' >"$probe_dir/probe.c"
@@ -52,8 +54,10 @@ echo "sanitizers: cargo builds took $(elapsed "$step") s"
 out=target/sanitizers
 mkdir -p "$out"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+# shellcheck disable=SC2054 # one flag: -fsanitize takes a comma-separated list
 sanitize=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
 cflags=(-std=c99 -Wall -Wextra -Wpedantic -Werror -O1 -g -pthread -Iinclude -Itests/c)
+cxxflags=(-std=c++17 -Wall -Wextra -Wpedantic -Werror -O1 -g -pthread -Iinclude -Itests/c)
 # What `rustc --print native-static-libs` reports (the Makefile's NATIVE_STATIC_LIBS).
 native_libs=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
 shipping=target/release-with-symbols/libovok.a
@@ -66,6 +70,10 @@ clang "${cflags[@]}" "${sanitize[@]}" tests/c/test_bad_input.c \
   -o "$out/test_bad_input" "$shipping" "${native_libs[@]}"
 clang "${cflags[@]}" "${sanitize[@]}" tests/c/test_panic_boundary.c \
   -o "$out/test_panic_boundary" "$hooked" "${native_libs[@]}"
+clang++ "${cxxflags[@]}" "${sanitize[@]}" -DOVOK_EXPECTED_VERSION="\"$version\"" tests/c/test_cpp.cpp \
+  -o "$out/test_cpp" "$shipping" "${native_libs[@]}"
+clang++ "${cxxflags[@]}" "${sanitize[@]}" -fno-exceptions tests/c/test_cpp_noexcept.cpp \
+  -o "$out/test_cpp_noexcept" "$shipping" "${native_libs[@]}"
 echo "sanitizers: clang builds took $(elapsed "$step") s"
 
 # --- run them -------------------------------------------------------------------
@@ -86,10 +94,11 @@ export RUST_BACKTRACE=0
 
 failures=0
 summary=()
-for test in test_login test_bad_input test_panic_boundary; do
+for test in test_login test_bad_input test_panic_boundary test_cpp test_cpp_noexcept; do
   step=$(date +%s.%N)
   log="$out/$test.log"
   set +e
+  # shellcheck disable=SC2016 # expanded by the inner shell, which with-emulator.sh gives OVOK_BASE_URL
   scripts/with-emulator.sh sh -c '"$0" "$OVOK_BASE_URL"' "$out/$test" 2>&1 | tee "$log"
   code=${PIPESTATUS[0]}
   set -e

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the example programs against the emulator and checks their output and
-# exit codes. Usage (from the Makefile): tests/c/test_examples.sh LOGIN QUICKSTART
+# exit codes. Usage (from the Makefile): tests/c/test_examples.sh LOGIN QUICKSTART...
+# (each QUICKSTART is a build of a README quickstart: C, C++)
 set -uo pipefail
 login=$1
-quickstart=$2
+shift
 client_id=5e505642-9024-474d-9434-e5a44f505cc5
 passed=0
 failed=0
@@ -43,8 +44,10 @@ expect "refused exits with CONNECTION" 8 "$code" "$output" "OVOK_STATUS_CONNECTI
 run "$login" only-one-argument
 expect "usage error" 64 "$code" "$output" "usage: login"
 
-run "$quickstart"
-expect "README quickstart" 0 "$code" "$output" "logged in as Max Mustermann until [0-9]+"
+for quickstart in "$@"; do
+  run "$quickstart"
+  expect "README quickstart $quickstart" 0 "$code" "$output" "^logged in as Max Mustermann until [0-9]+$"
+done
 
 echo "test_examples: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
