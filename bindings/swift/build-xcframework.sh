@@ -30,8 +30,9 @@ output=$here/COvok.xcframework
 library=libovok.a
 
 run() {
-  printf '%q ' "$@"
-  printf '\n'
+  local line
+  printf -v line '%q ' "$@"
+  echo "${line% }"
   [ "$dry_run" = 1 ] || "$@"
 }
 

@@ -60,8 +60,17 @@ func refreshRequests(_ base: URL) throws -> Int {
     return count
 }
 
+/// The status of `GET /auth/me` with this bearer token: 200 for a live token, 401 otherwise.
+func meStatus(_ base: URL, accessToken: String) throws -> Int {
+    try httpGet(base.appendingPathComponent("auth/me"), bearer: accessToken, acceptAnyStatus: true).status
+}
+
 /// GET over HTTP/1.0 to a loopback URL; returns the body of a 2xx answer.
 func httpGet(_ url: URL) throws -> String {
+    try httpGet(url, bearer: nil, acceptAnyStatus: false).body
+}
+
+private func httpGet(_ url: URL, bearer: String?, acceptAnyStatus: Bool) throws -> (status: Int, body: String) {
     guard let host = url.host, let port = url.port else { throw TestFailure("not a loopback URL: \(url)") }
     let socketHandle = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard socketHandle >= 0 else { throw TestFailure("socket failed") }
@@ -76,7 +85,8 @@ func httpGet(_ url: URL) throws -> String {
         }
     }
     guard connected == 0 else { throw TestFailure("cannot connect to \(url)") }
-    let request = "GET \(url.path) HTTP/1.0\r\nHost: \(host):\(port)\r\nConnection: close\r\n\r\n"
+    let authorization = bearer.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+    let request = "GET \(url.path) HTTP/1.0\r\nHost: \(host):\(port)\r\n\(authorization)Connection: close\r\n\r\n"
     _ = request.withCString { send(socketHandle, $0, strlen($0), 0) }
     var response = [UInt8]()
     var buffer = [UInt8](repeating: 0, count: 4096)
@@ -86,8 +96,9 @@ func httpGet(_ url: URL) throws -> String {
         response += buffer[0..<count]
     }
     let text = String(decoding: response, as: UTF8.self)
-    guard text.hasPrefix("HTTP/1.1 2") || text.hasPrefix("HTTP/1.0 2"),
-          let split = text.range(of: "\r\n\r\n")
+    let statusLine = text.split(separator: " ", maxSplits: 2)
+    guard statusLine.count > 1, let status = Int(statusLine[1]), let split = text.range(of: "\r\n\r\n"),
+          acceptAnyStatus || (200..<300).contains(status)
     else { throw TestFailure("GET \(url) answered: \(text.prefix(200))") }
-    return String(text[split.upperBound...])
+    return (status, String(text[split.upperBound...]))
 }
