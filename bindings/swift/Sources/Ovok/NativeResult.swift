@@ -100,3 +100,16 @@ func withCStrings<R>(
     }
     return nest(0, [])
 }
+
+/// Makes a native call with C strings for `strings` and copies out (and frees) its result. A
+/// string the C side could not receive becomes an `invalidArgument` outcome, without a call.
+func callNative(
+    _ strings: [(label: String, value: String?)],
+    _ call: ([UnsafePointer<CChar>?]) -> UnsafeMutablePointer<OvokResult>?
+) -> NativeOutcome {
+    do {
+        return try withCStrings(strings) { NativeOutcome.take(call($0)) }
+    } catch {
+        return NativeOutcome(failure: error.status, error.message)
+    }
+}

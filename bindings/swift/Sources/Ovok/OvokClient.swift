@@ -67,11 +67,8 @@ public final class OvokClient: @unchecked Sendable {
     /// Logs in with `POST {base}/v2/auth/login`. The password is not kept.
     public func login(email: String, password: String, clientId: String) async throws -> LoginResult {
         try await runBlocking { [self] in
-            callNative(
-                [("email", email), ("password", password), ("clientId", clientId)]
-            ) { base, strings in
-                ovok_client_login(handle, base, strings[0], strings[1], strings[2])
-            }
+            callNative([("baseURL", baseURL?.absoluteString), ("email", email), ("password", password),
+                        ("clientId", clientId)]) { ovok_client_login(handle, $0[0], $0[1], $0[2], $0[3]) }
         }.loginResult()
     }
 
@@ -79,24 +76,10 @@ public final class OvokClient: @unchecked Sendable {
     /// `refreshToken` from now on. `.unauthorized` means the refresh token is spent: log in again.
     public func refresh(refreshToken: String) async throws -> TokenResult {
         try await runBlocking { [self] in
-            callNative([("refreshToken", refreshToken)]) { base, strings in
-                ovok_client_refresh(handle, base, strings[0])
+            callNative([("baseURL", baseURL?.absoluteString), ("refreshToken", refreshToken)]) {
+                ovok_client_refresh(handle, $0[0], $0[1])
             }
         }.tokenResult()
-    }
-
-    /// Passes the base URL and `strings` to a native call as C strings and copies out its result.
-    private func callNative(
-        _ strings: [(label: String, value: String?)],
-        _ call: (UnsafePointer<CChar>?, [UnsafePointer<CChar>?]) -> UnsafeMutablePointer<OvokResult>?
-    ) -> NativeOutcome {
-        do {
-            return try withCStrings([("baseURL", baseURL?.absoluteString)] + strings) { pointers in
-                NativeOutcome.take(call(pointers[0], Array(pointers.dropFirst())))
-            }
-        } catch {
-            return NativeOutcome(failure: error.status, error.message)
-        }
     }
 
     private static func build(_ configuration: Configuration) throws(OvokError) -> OpaquePointer {
@@ -104,7 +87,7 @@ public final class OvokClient: @unchecked Sendable {
             throw OvokError(status: .internal, message: "the library returned no client builder")
         }
         defer { ovok_client_builder_free(builder) }
-        func check(_ status: OvokStatus) throws(OvokError) {
+        func check(_ status: UInt32) throws(OvokError) {
             guard let failure = OvokError.Status.fromNative(status) else { return }
             let reason = ovok_client_builder_last_error(builder).map { String(cString: $0) }
             throw OvokError(status: failure, message: reason ?? "\(failure)")

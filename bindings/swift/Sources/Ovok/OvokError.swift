@@ -44,8 +44,9 @@ public struct OvokError: Error, Sendable, Equatable, LocalizedError, CustomStrin
 /// The one place that turns a C status into Swift; nil for `OVOK_STATUS_OK`.
 /// A value this wrapper does not know yet (a newer library) becomes `.internal`.
 extension OvokError.Status {
-    static func fromNative(_ status: OvokStatus) -> OvokError.Status? {
-        let code = UInt32(status.rawValue)
+    /// - Parameter code: an `OvokStatus`, a `uint32_t` in C (Swift sees the typedef and the
+    ///   enum of the same name, so it is spelled `UInt32` here).
+    static func fromNative(_ code: UInt32) -> OvokError.Status? {
         if code == 0 { return nil }
         return OvokError.Status(rawValue: code) ?? .internal
     }
@@ -53,7 +54,7 @@ extension OvokError.Status {
     /// The library's name for a status code, e.g. "OVOK_STATUS_UNAUTHORIZED", or
     /// "OVOK_STATUS_UNKNOWN" for a code it does not have.
     static func nativeName(_ code: UInt32) -> String {
-        String(cString: ovok_status_name(OvokStatus(rawValue: code)))
+        String(cString: ovok_status_name(code))
     }
 }
 
