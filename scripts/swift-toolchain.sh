@@ -75,7 +75,11 @@ ensure_root() {
   # One creator at a time; whoever waited finds the root complete.
   exec 9>"$root.lock"
   flock 9
-  root_is_complete || create_root
+  if ! root_is_complete; then
+    # Left by a run that was killed before it could clean up; never used.
+    rm -rf "$(dirname "$root")/.$(basename "$root").partial."*
+    create_root
+  fi
   exec 9>&-
 }
 
