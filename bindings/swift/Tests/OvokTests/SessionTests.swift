@@ -41,15 +41,22 @@ private final class RecordingStore: TokenStore, @unchecked Sendable {
     }
 }
 
-@Suite struct SessionTests {
+/// Serialized, and the tests that count refreshes use the slow emulator, which no other suite
+/// sends refreshes to: the counts stay exact even when suites run in parallel. The slow
+/// emulator's latency also keeps the one refresh in flight while all tasks ask.
+@Suite(.serialized) struct SessionTests {
     let client: OvokClient
+    /// Against `Servers.slowEmulator`, whose `refreshRequests` only this suite moves.
+    let counted: OvokClient
 
     init() throws {
         client = try OvokClient(baseURL: Servers.emulator)
+        counted = try OvokClient(baseURL: Servers.slowEmulator)
     }
 
     /// Tokens from a fresh login, stored as an app would have stored them, already expired.
-    private func expiredTokens() async throws -> StoredTokens {
+    private func expiredTokens(from client: OvokClient? = nil) async throws -> StoredTokens {
+        let client = client ?? self.client
         let login = try await client.login(email: Demo.email, password: Demo.password, clientId: Demo.clientId)
         return StoredTokens(
             refreshToken: try #require(login.refreshToken),
@@ -72,15 +79,15 @@ private final class RecordingStore: TokenStore, @unchecked Sendable {
     }
 
     @Test func thirtyTwoTasksOnAnExpiredSessionCauseOneRefresh() async throws {
-        let expired = try await expiredTokens()
+        let expired = try await expiredTokens(from: counted)
         let store = InMemoryTokenStore(expired)
-        let session = OvokSession(client: client, store: store)
-        let before = try refreshRequests(Servers.emulator)
+        let session = OvokSession(client: counted, store: store)
+        let before = try refreshRequests(Servers.slowEmulator)
         let tokens = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<32 { group.addTask { try await session.accessToken() } }
             return try await group.reduce(into: Set<String>()) { $0.insert($1) }
         }
-        #expect(try refreshRequests(Servers.emulator) - before == 1)
+        #expect(try refreshRequests(Servers.slowEmulator) - before == 1)
         #expect(tokens.count == 1)
         #expect(tokens.first != expired.accessToken)
         let stored = try #require(try store.load())
@@ -89,29 +96,29 @@ private final class RecordingStore: TokenStore, @unchecked Sendable {
     }
 
     @Test func aSessionRestoredFromARefreshTokenAloneRefreshesFirst() async throws {
-        let expired = try await expiredTokens()
+        let expired = try await expiredTokens(from: counted)
         let store = InMemoryTokenStore(StoredTokens(refreshToken: expired.refreshToken))
-        let session = OvokSession(client: client, store: store)
-        let before = try refreshRequests(Servers.emulator)
+        let session = OvokSession(client: counted, store: store)
+        let before = try refreshRequests(Servers.slowEmulator)
         let token = try await session.accessToken()
-        #expect(try refreshRequests(Servers.emulator) - before == 1)
-        #expect(try meStatus(Servers.emulator, accessToken: token) == 200)
+        #expect(try refreshRequests(Servers.slowEmulator) - before == 1)
+        #expect(try meStatus(Servers.slowEmulator, accessToken: token) == 200)
         #expect(try store.load()?.accessToken == token)
     }
 
     @Test func aSessionRestoredWithAValidAccessTokenUsesIt() async throws {
-        let login = try await client.login(email: Demo.email, password: Demo.password, clientId: Demo.clientId)
+        let login = try await counted.login(email: Demo.email, password: Demo.password, clientId: Demo.clientId)
         let store = InMemoryTokenStore(StoredTokens(
             refreshToken: try #require(login.refreshToken), accessToken: login.accessToken, expiresAt: login.expiresAt
         ))
-        let session = OvokSession(client: client, store: store)
-        let before = try refreshRequests(Servers.emulator)
+        let session = OvokSession(client: counted, store: store)
+        let before = try refreshRequests(Servers.slowEmulator)
         #expect(try await session.accessToken() == login.accessToken)
-        #expect(try refreshRequests(Servers.emulator) == before)
+        #expect(try refreshRequests(Servers.slowEmulator) == before)
         session.invalidate()
         let renewed = try await session.accessToken()
         #expect(renewed != login.accessToken)
-        #expect(try refreshRequests(Servers.emulator) - before == 1)
+        #expect(try refreshRequests(Servers.slowEmulator) - before == 1)
     }
 
     @Test func logoutClearsTheStoreAndRevokesTheToken() async throws {
@@ -172,11 +179,17 @@ private final class RecordingStore: TokenStore, @unchecked Sendable {
     }
 
     @Test func aCancelledAccessTokenCallThrowsCancellationError() async throws {
-        let slow = try OvokClient(baseURL: Servers.slowEmulator)
-        let session = OvokSession(client: slow, store: InMemoryTokenStore(try await expiredTokens()))
+        // The refresh goes to a server that never answers, so it is in flight when cancelled.
+        let hanging = try OvokClient(baseURL: Servers.fake.appendingPathComponent("hang"))
+        let store = RecordingStore(try await expiredTokens())
+        let session = OvokSession(client: hanging, store: store)
         let task = Task { try await session.accessToken() }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        let cancelled = Date()
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(Date().timeIntervalSince(cancelled) < 10)
+        #expect(store.saved.isEmpty)
     }
 
     @Test func sessionBadInputIsInvalidArgument() async throws {
