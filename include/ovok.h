@@ -574,7 +574,9 @@ struct OvokResult *ovok_session_logout(struct OvokSession *session);
  * it). Calls come one at a time, in the order of the changes; of two
  * changes at the same moment, an older one that would arrive after the
  * newer is skipped, so the last call always holds the current tokens.
- * `context` is passed as given and must be usable from any thread.
+ * `context` is passed as given and must be usable from any thread. A call
+ * already running when the listener is replaced finishes with the old
+ * listener and context.
  *
  * # Safety
  * `session` is NULL or a live session; `listener` is NULL or a function

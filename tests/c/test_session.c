@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -57,13 +58,16 @@ static int http_get(const char *path, const char *bearer, char *body, size_t bod
   return status;
 }
 
-/* The emulator's count of refresh requests. */
-static long refresh_requests(void) {
-  char body[1024];
+/* One of the emulator's request counts, e.g. "refreshRequests". */
+static long requests(const char *counter) {
+  char body[1024], field[64];
   if (http_get("/_emulator/stats", NULL, body, sizeof body) != 200) return -1;
-  const char *field = strstr(body, "\"refreshRequests\":");
-  return field ? strtol(field + strlen("\"refreshRequests\":"), NULL, 10) : -1;
+  snprintf(field, sizeof field, "\"%s\":", counter);
+  const char *found = strstr(body, field);
+  return found ? strtol(found + strlen(field), NULL, 10) : -1;
 }
+
+static long refresh_requests(void) { return requests("refreshRequests"); }
 
 /* What a listener heard: a copy of each access token, "" for NULL. */
 struct heard {
@@ -336,12 +340,20 @@ static void test_freeing_the_client_while_calls_run(void) {
   struct client_call calls[THREADS];
   pthread_barrier_t start;
   pthread_barrier_init(&start, NULL, THREADS + 1);
+  long before = requests("loginRequests");
   for (int i = 0; i < THREADS; i++) {
     calls[i].client = client;
     calls[i].start = &start;
     pthread_create(&threads[i], NULL, log_in_through, &calls[i]);
   }
   pthread_barrier_wait(&start);
+  /* Free only once every call has reached the server and so holds its own
+   * reference (a call not yet started would use a freed pointer). Run with
+   * the emulator's --latency, the calls are still in flight now. */
+  while (requests("loginRequests") - before < THREADS) {
+    struct timespec pause = {0, 1000000};
+    nanosleep(&pause, NULL);
+  }
   ovok_client_free(client);
   for (int i = 0; i < THREADS; i++) pthread_join(threads[i], NULL);
   pthread_barrier_destroy(&start);
