@@ -26,7 +26,7 @@ C_BIN := $(RELEASE)/c-tests
 EXAMPLES_BIN := $(RELEASE)/examples-c
 WITH_EMULATOR := scripts/with-emulator.sh
 
-.PHONY: emulator-contract emulator-load
+.PHONY: emulator-contract emulator-load test-swift
 .PHONY: all build demo test deps lint rust-test c-test sanitizers python-test budgets bench fuzz check-native-libs clean
 
 all: build
@@ -46,7 +46,7 @@ $(EXAMPLES_BIN)/login: examples/login.c include/ovok.h build
 demo: deps build $(EXAMPLES_BIN)/login
 	@scripts/demo.sh
 
-test: deps lint rust-test c-test cpp-test test-install sanitizers python-test budgets emulator-contract emulator-load
+test: deps lint rust-test c-test cpp-test test-install sanitizers python-test budgets emulator-contract emulator-load test-swift
 	@echo "make test: all suites passed"
 
 lint:
@@ -111,6 +111,13 @@ sanitizers: c-test
 # Builds the wheel, installs it into target/python-venv, runs mypy --strict and pytest on it.
 python-test: build
 	bindings/python/run_tests.sh
+
+# The Swift package (bindings/swift): `swift test` against the emulator, with swift from PATH
+# or, on Linux without it, a Debian 13 root with Debian's swiftlang (made once; needs root).
+test-swift: build
+	@scripts/install-deps.sh shellcheck python3
+	shellcheck scripts/swift-toolchain.sh scripts/swift-test.sh bindings/swift/build-xcframework.sh
+	scripts/swift-test.sh
 
 # Size and memory budgets (deterministic); part of `make test`.
 budgets: build
