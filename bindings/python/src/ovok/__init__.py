@@ -19,6 +19,7 @@ from ._errors import (
     BadRequestError,
     ConnectionError,
     HTTPError,
+    HTTPStatusError,
     InternalError,
     InvalidArgumentError,
     InvalidResponseError,
@@ -28,12 +29,14 @@ from ._errors import (
     ServerError,
     TimeoutError,
     TLSError,
+    UnexpectedStatusError,
     ValidationError,
 )
 from ._client import Client
 from ._ffi import version as _library_version
 from ._login import login, login_async, refresh, refresh_async
 from ._session import Session
+from ._async_session import AsyncSession
 
 __version__: str = _library_version()
 
@@ -65,12 +68,16 @@ else:
     def __dir__() -> list[str]:
         return sorted(set(globals()) | set(_LAZY))
 
+# Not listed, so that `from ovok import *` shadows neither the builtins nor
+# httpx's and requests' own names: ConnectionError and TimeoutError (which
+# also subclass the builtins), and HTTPError (the former name of
+# UnexpectedStatusError). `ovok.<name>` reaches each of them.
 __all__ = [
+    "AsyncSession",
     "AuthenticationError",
     "BadRequestError",
     "Client",
-    "ConnectionError",
-    "HTTPError",
+    "HTTPStatusError",
     "InternalError",
     "InvalidArgumentError",
     "InvalidResponseError",
@@ -82,8 +89,8 @@ __all__ = [
     "ServerError",
     "Session",
     "TLSError",
-    "TimeoutError",
     "TokenResult",
+    "UnexpectedStatusError",
     "ValidationError",
     "__version__",
     "login",
