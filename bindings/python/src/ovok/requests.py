@@ -12,7 +12,6 @@ from typing import Any, Optional, Union
 
 import requests
 import requests.auth
-from requests.cookies import extract_cookies_to_jar
 
 from ._async_session import AsyncSession
 from ._session import Session
@@ -57,7 +56,8 @@ class OvokAuth(requests.auth.AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         token = self._session.access_token
         request.headers["Authorization"] = f"Bearer {token}"
-        request.register_hook("response", _RetryOnce(self._session, token, _position(request)))
+        hooks = request.hooks.setdefault("response", [])
+        hooks.append(_RetryOnce(self._session, token, _position(request)))
         return request
 
 
@@ -115,10 +115,6 @@ class _RetryOnce:
         response.close()
         retry = request.copy()
         retry.headers["Authorization"] = f"Bearer {token}"
-        cookies = getattr(retry, "_cookies", None)
-        if cookies is not None:
-            extract_cookies_to_jar(cookies, request, response.raw)
-            retry.prepare_cookies(cookies)
         # The adapter sends without running hooks: this retry is the last.
         second: requests.Response = response.connection.send(retry, **send_options)
         second.history.append(response)
