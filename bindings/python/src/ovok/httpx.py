@@ -34,8 +34,8 @@ class OvokAuth(httpx.Auth):
 
     `session` is an `ovok.Session` or an `ovok.AsyncSession`; either works
     with both `httpx.Client` and `httpx.AsyncClient`. The async flow runs the
-    session's blocking calls in a worker thread (through anyio, so asyncio
-    and trio both work) and never blocks the event loop. No lock is held
+    session's blocking calls in a worker thread (through anyio, which httpx
+    itself runs on) and never blocks the event loop. No lock is held
     while a request is out. An error of the session (for example
     `ovok.LoginRequiredError` when the refresh token was refused) propagates
     from the httpx call.
