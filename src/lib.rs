@@ -16,6 +16,7 @@ pub mod jwt;
 mod proxy;
 pub mod request;
 pub mod response;
+pub mod session;
 pub mod status;
 mod tls;
 mod transport;
@@ -33,6 +34,7 @@ pub use config::{ClientConfig, Trust};
 pub use error::Error;
 pub use request::Credentials;
 pub use response::{Reference, Tokens};
+pub use session::{Authenticator, Session, TokenListener};
 pub use status::OvokStatus;
 
 /// The crate version, as `ovok_version()` reports it.
