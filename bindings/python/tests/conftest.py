@@ -236,3 +236,38 @@ def slow_emulator() -> Iterator[str]:
 
 
 SLOW_EMULATOR_LATENCY_MS = 1500
+
+
+def fresh_tokens(base_url: str) -> tuple[str, str]:
+    """(access token, refresh token) of a new login of the demo user."""
+    import ovok
+
+    result = ovok.login(DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID, base_url=base_url)
+    assert result.refresh_token is not None
+    return result.access_token, result.refresh_token
+
+
+def refused_access_token(base_url: str) -> str:
+    """An access token of another login, which the emulator now refuses (logged out)."""
+    access, _ = fresh_tokens(base_url)
+    revoke(base_url, access)
+    return access
+
+
+def expired_access_token(base_url: str) -> str:
+    """An access token the emulator refuses because it expired (short-lived emulators only)."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    access, _ = fresh_tokens(base_url)
+    request = urllib.request.Request(
+        f"{base_url}/auth/me", headers={"Authorization": f"Bearer {access}"}
+    )
+    while True:  # until its `exp` has passed, as the emulator judges it
+        try:
+            urllib.request.urlopen(request, timeout=30).close()
+        except urllib.error.HTTPError as error:
+            assert error.code == 401
+            return access
+        time.sleep(0.25)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
 import urllib.request
 
 import pytest
 
 import ovok
 
-from conftest import DEMO_CLIENT_ID, DEMO_EMAIL, DEMO_PASSWORD, emulator_stats
+from conftest import DEMO_CLIENT_ID, DEMO_EMAIL, DEMO_PASSWORD, emulator_stats, fresh_tokens
 
 
 def make(base_url: str) -> ovok.AsyncSession:
@@ -50,6 +51,41 @@ def test_100_tasks_on_an_expired_session_cause_one_refresh(emulator: str) -> Non
     assert len(set(tokens)) == 1 and tokens[0] != old
     assert after["refreshRequests"] - before["refreshRequests"] == 1
     assert after["loginRequests"] == before["loginRequests"]
+
+
+def test_100_tasks_on_a_session_restored_from_a_refresh_token_cause_one_refresh(
+    emulator: str,
+) -> None:
+    _, refresh = fresh_tokens(emulator)
+    seen: list[object] = []
+
+    async def main() -> tuple[list[str], dict[str, int], dict[str, int]]:
+        async with ovok.AsyncSession(base_url=emulator, on_tokens=seen.append) as session:
+            await session.restore(refresh)  # no access token: the first use refreshes
+            before = emulator_stats(emulator)
+            tokens = await asyncio.gather(*(session.access_token() for _ in range(100)))
+            return tokens, before, emulator_stats(emulator)
+
+    tokens, before, after = asyncio.run(main())
+    assert len(set(tokens)) == 1
+    assert after["refreshRequests"] - before["refreshRequests"] == 1
+    assert len(seen) == 1  # one rotation, heard once
+
+
+def test_logout_signs_out_and_then_login_is_required(emulator: str) -> None:
+    async def main() -> str:
+        session = make(emulator)
+        token = await session.access_token()
+        await session.logout()
+        with pytest.raises(ovok.LoginRequiredError):
+            await session.access_token()
+        await session.close()
+        return token
+
+    token = asyncio.run(main())
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        me_status(emulator, token)
+    assert refused.value.code == 401
 
 
 def test_waiting_for_a_token_does_not_block_the_event_loop(slow_emulator: str) -> None:
@@ -125,3 +161,16 @@ def test_a_closed_session_refuses_use(emulator: str) -> None:
 
     with pytest.raises(ValueError, match="closed"):
         asyncio.run(main())
+
+
+def test_it_has_the_api_of_session_in_async_form() -> None:
+    import inspect
+
+    public = {name for name in dir(ovok.Session) if not name.startswith("_")}
+    assert public <= set(dir(ovok.AsyncSession)), public - set(dir(ovok.AsyncSession))
+    for name in public:
+        synchronous = inspect.getattr_static(ovok.Session, name)
+        asynchronous = inspect.getattr_static(ovok.AsyncSession, name)
+        if isinstance(synchronous, property) and name != "access_token":
+            continue  # a plain property, read without blocking
+        assert inspect.iscoroutinefunction(asynchronous), f"AsyncSession.{name} is not async"

@@ -19,6 +19,9 @@ from conftest import (
     DEMO_PASSWORD,
     DEMO_PROFILE,
     emulator_stats,
+    expired_access_token,
+    fresh_tokens,
+    refused_access_token,
     revoke,
 )
 
@@ -67,6 +70,51 @@ def test_a_401_is_retried_once_with_a_fresh_token(emulator: str, session: ovok.S
     assert rejected != session.access_token
     assert after["meRequests"] - before["meRequests"] == 2
     assert renewals(before, after) == (1, 1)
+
+
+def restored(base_url: str, access_token: str) -> ovok.Session:
+    """A session without a password, restored with a live refresh token and an
+    access token it believes valid for an hour, which the server refuses."""
+    import time
+
+    session = ovok.Session(base_url=base_url, refresh_margin=0)
+    session.restore(fresh_tokens(base_url)[1], access_token, time.time() + 3600)
+    return session
+
+
+@pytest.mark.parametrize("cause", ["logged out elsewhere", "expired"])
+def test_a_401_to_a_restored_token_is_retried_after_one_refresh(
+    cause: str, emulator: str, short_lived_emulator: str
+) -> None:
+    base = emulator if cause == "logged out elsewhere" else short_lived_emulator
+    rejected = refused_access_token(base) if cause != "expired" else expired_access_token(base)
+    with restored(base, rejected) as session:
+        before = emulator_stats(base)
+        sent: list[str] = []
+        record = {"request": [lambda request: sent.append(bearer(request))]}
+        with httpx.Client(auth=OvokAuth(session), event_hooks=record) as http:
+            response = http.get(f"{base}/auth/me")
+        after = emulator_stats(base)
+        assert response.status_code == 200
+        assert sent == [rejected, session.access_token] and sent[0] != sent[1]
+    assert renewals(before, after) == (1, 0)
+
+
+def test_a_refused_refresh_surfaces_as_login_required(emulator: str) -> None:
+    access, refresh = fresh_tokens(emulator)
+    revoke(emulator, access)  # also revokes the refresh token of that login
+    with ovok.Session(base_url=emulator) as session:
+        session.restore(refresh, access, 4102444800)  # believed valid until 2100
+        with httpx.Client(auth=OvokAuth(session)) as http:
+            with pytest.raises(ovok.LoginRequiredError):
+                http.get(f"{emulator}/auth/me")
+
+        async def in_async_client() -> None:
+            async with httpx.AsyncClient(auth=OvokAuth(session)) as http:
+                await http.get(f"{emulator}/auth/me")
+
+        with pytest.raises(ovok.LoginRequiredError):  # the tokens are gone now
+            asyncio.run(in_async_client())
 
 
 def test_it_never_loops_on_a_401(emulator: str, session: ovok.Session) -> None:

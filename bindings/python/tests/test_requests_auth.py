@@ -15,7 +15,15 @@ import requests.adapters
 import ovok
 from ovok.requests import OvokAuth
 
-from conftest import DEMO_CLIENT_ID, DEMO_EMAIL, DEMO_PASSWORD, emulator_stats, revoke
+from conftest import (
+    DEMO_CLIENT_ID,
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+    emulator_stats,
+    expired_access_token,
+    fresh_tokens,
+    revoke,
+)
 
 
 @pytest.fixture
@@ -90,6 +98,34 @@ def test_a_401_is_retried_once_with_a_fresh_token(emulator: str, session: ovok.S
     assert bearer(response.request) == session.access_token != rejected
     assert after["meRequests"] - before["meRequests"] == 2
     assert renewals(before, after) == (1, 1)
+
+
+def test_a_401_to_an_expired_token_is_retried_after_one_refresh(
+    short_lived_emulator: str,
+) -> None:
+    import time
+
+    base = short_lived_emulator
+    rejected = expired_access_token(base)
+    with ovok.Session(base_url=base, refresh_margin=0) as session:
+        # Believed valid for an hour; the server knows better.
+        session.restore(fresh_tokens(base)[1], rejected, time.time() + 3600)
+        before = emulator_stats(base)
+        response = requests.get(f"{base}/auth/me", auth=OvokAuth(session), timeout=30)
+        after = emulator_stats(base)
+        assert response.status_code == 200
+        assert bearer(response.history[0].request) == rejected
+        assert bearer(response.request) == session.access_token != rejected
+    assert renewals(before, after) == (1, 0)
+
+
+def test_a_refused_refresh_surfaces_as_login_required(emulator: str) -> None:
+    access, refresh = fresh_tokens(emulator)
+    revoke(emulator, access)  # also revokes the refresh token of that login
+    with ovok.Session(base_url=emulator) as session:
+        session.restore(refresh, access, 4102444800)  # believed valid until 2100
+        with pytest.raises(ovok.LoginRequiredError):
+            requests.get(f"{emulator}/auth/me", auth=OvokAuth(session), timeout=30)
 
 
 def test_it_never_loops_on_a_401(session: ovok.Session) -> None:

@@ -9,10 +9,13 @@ from ._session import Session
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from types import TracebackType
-    from typing import Callable, Optional, TypeVar
+    from typing import Callable, Optional, TypeVar, Union
 
     from ._client import Client
+    from ._session import TokenCallback
+    from ._tokens import TokenResult
 
     T = TypeVar("T")
 
@@ -52,13 +55,14 @@ class AsyncSession:
 
     def __init__(
         self,
-        email: str,
-        password: str,
-        client_id: str,
+        email: Optional[str] = None,
+        password: Optional[str] = None,
+        client_id: Optional[str] = None,
         *,
         base_url: Optional[str] = None,
         refresh_margin: float = 60,
         client: Optional[Client] = None,
+        on_tokens: Optional[TokenCallback] = None,
     ) -> None:
         self._session = Session(
             email,
@@ -67,6 +71,7 @@ class AsyncSession:
             base_url=base_url,
             refresh_margin=refresh_margin,
             client=client,
+            on_tokens=on_tokens,
         )
 
     @classmethod
@@ -88,6 +93,10 @@ class AsyncSession:
         session = self._session
         return await _in_thread(lambda: session.access_token)
 
+    async def tokens(self) -> TokenResult:
+        """The current tokens, renewed first if needed (see `Session.tokens`)."""
+        return await _in_thread(self._session.tokens)
+
     async def authorization_header(self) -> dict[str, str]:
         """``{"Authorization": "Bearer <access token>"}``, renewed first if needed."""
         return {"Authorization": f"Bearer {await self.access_token()}"}
@@ -95,6 +104,19 @@ class AsyncSession:
     async def invalidate(self, access_token: Optional[str] = None) -> None:
         """Marks the access token stale, as `Session.invalidate` does."""
         await _in_thread(lambda: self._session.invalidate(access_token))
+
+    async def restore(
+        self,
+        refresh_token: str,
+        access_token: Optional[str] = None,
+        expires_at: Optional[Union[datetime, int, float]] = None,
+    ) -> None:
+        """Adopts tokens saved earlier (see `Session.restore`)."""
+        await _in_thread(lambda: self._session.restore(refresh_token, access_token, expires_at))
+
+    async def logout(self) -> None:
+        """Signs out, clearing the tokens first (see `Session.logout`)."""
+        await _in_thread(self._session.logout)
 
     async def close(self) -> None:
         """Closes the underlying session (see `Session.close`). Idempotent."""
