@@ -108,7 +108,8 @@ c-test: build $(EXAMPLES_BIN)/login
 sanitizers: c-test
 	scripts/sanitizers.sh
 
-# Builds the wheel, installs it into target/python-venv, runs mypy --strict and pytest on it.
+# Builds the manylinux2014 wheel (glibc 2.17 via cargo-zigbuild), checks it with auditwheel,
+# runs mypy --strict, and runs pytest on the wheel installed into a fresh venv.
 python-test: build
 	bindings/python/run_tests.sh
 

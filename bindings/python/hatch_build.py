@@ -5,7 +5,9 @@ shared library inside it and `ovok.__version__` can never disagree.
 
 The wheel carries a native library but no CPython extension, so it is
 tagged ``py3-none-<platform>``: any Python 3 on that platform can load it
-with ctypes.
+with ctypes. The platform is this machine's unless ``OVOK_WHEEL_PLATFORM``
+names another: build_wheel.py --manylinux sets it, with ``OVOK_WHEEL_LIBRARY``
+pointing at a library built for that platform.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ def crate_version(cargo_toml: Path) -> str:
 
 
 def platform_tag() -> str:
+    configured = os.environ.get("OVOK_WHEEL_PLATFORM")
+    if configured:
+        return configured
     return sysconfig.get_platform().replace("-", "_").replace(".", "_")
 
 

@@ -201,3 +201,73 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("ovok figures")
         for line in _FIGURES:
             terminalreporter.write_line(line)
+
+
+def emulator_stats(base_url: str) -> dict[str, int]:
+    """The emulator's request counts (`GET /_emulator/stats`), e.g. ``refreshRequests``."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base_url}/_emulator/stats", timeout=30) as reply:
+        counts: dict[str, int] = json.loads(reply.read())
+    return counts
+
+
+def revoke(base_url: str, access_token: str) -> None:
+    """Logs out behind the session's back: the emulator then refuses this access
+    token (401) and the refresh token of its login."""
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{base_url}/auth/logout",
+        method="POST",
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        assert reply.status == 204
+
+
+@pytest.fixture(scope="session")
+def slow_emulator() -> Iterator[str]:
+    """An emulator that waits SLOW_EMULATOR_LATENCY_MS before every answer but the stats."""
+    server = start_emulator("--latency", str(SLOW_EMULATOR_LATENCY_MS))
+    yield server.base_url
+    stop(server)
+
+
+SLOW_EMULATOR_LATENCY_MS = 1500
+
+
+def fresh_tokens(base_url: str) -> tuple[str, str]:
+    """(access token, refresh token) of a new login of the demo user."""
+    import ovok
+
+    result = ovok.login(DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID, base_url=base_url)
+    assert result.refresh_token is not None
+    return result.access_token, result.refresh_token
+
+
+def refused_access_token(base_url: str) -> str:
+    """An access token of another login, which the emulator now refuses (logged out)."""
+    access, _ = fresh_tokens(base_url)
+    revoke(base_url, access)
+    return access
+
+
+def expired_access_token(base_url: str) -> str:
+    """An access token the emulator refuses because it expired (short-lived emulators only)."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    access, _ = fresh_tokens(base_url)
+    request = urllib.request.Request(
+        f"{base_url}/auth/me", headers={"Authorization": f"Bearer {access}"}
+    )
+    while True:  # until its `exp` has passed, as the emulator judges it
+        try:
+            urllib.request.urlopen(request, timeout=30).close()
+        except urllib.error.HTTPError as error:
+            assert error.code == 401
+            return access
+        time.sleep(0.25)

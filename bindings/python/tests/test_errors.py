@@ -18,7 +18,7 @@ EXPECTED_CLASSES = {
     ovok.OvokStatus.NOT_FOUND: ovok.NotFoundError,
     ovok.OvokStatus.UNPROCESSABLE: ovok.ValidationError,
     ovok.OvokStatus.SERVER_ERROR: ovok.ServerError,
-    ovok.OvokStatus.HTTP_ERROR: ovok.HTTPError,
+    ovok.OvokStatus.HTTP_ERROR: ovok.UnexpectedStatusError,
     ovok.OvokStatus.CONNECTION: ovok.ConnectionError,
     ovok.OvokStatus.TIMEOUT: ovok.TimeoutError,
     ovok.OvokStatus.TLS: ovok.TLSError,
@@ -72,8 +72,69 @@ def test_errors_survive_pickle_and_copy(status: ovok.OvokStatus) -> None:
         assert (clone.status, clone.http_status, clone.message) == (status, 503, "unavailable")
 
 
+# Reachable as `ovok.<name>`, but kept out of `from ovok import *`.
+UNLISTED = {"ConnectionError", "TimeoutError", "HTTPError"}
+
+
 def test_public_names() -> None:
     for name in ovok.__all__:
         assert hasattr(ovok, name), name
     for cls in EXPECTED_CLASSES.values():
-        assert cls.__name__ in ovok.__all__
+        assert (cls.__name__ in ovok.__all__) != (cls.__name__ in UNLISTED), cls
+    assert UNLISTED.isdisjoint(ovok.__all__)
+    for name in UNLISTED:
+        assert hasattr(ovok, name), name
+
+
+def test_star_import_shadows_no_builtin() -> None:
+    assert set(ovok.__all__).isdisjoint(dir(builtins))
+    namespace: dict[str, object] = {}
+    exec("from ovok import *", namespace)
+    assert "ConnectionError" not in namespace and "TimeoutError" not in namespace
+    assert "HTTPError" not in namespace  # httpx's and requests' name for any HTTP error
+    # After the star import, `except ConnectionError` is still the builtin's, and catches ovok's.
+    namespace["error"] = _errors.error_for(ovok.OvokStatus.CONNECTION, 0, "refused")
+    exec(
+        "import builtins\ntry:\n    raise error\nexcept ConnectionError as e:\n"
+        "    caught = e, ConnectionError is builtins.ConnectionError",
+        namespace,
+    )
+    assert namespace["caught"] == (namespace["error"], True)
+
+
+def test_invalid_argument_is_also_a_value_error() -> None:
+    assert issubclass(ovok.InvalidArgumentError, ValueError)
+    with pytest.raises(ValueError, match="contains a NUL character"):
+        ovok.login("a\0b", "password", "client")
+    with pytest.raises(ValueError):
+        raise _errors.error_for(ovok.OvokStatus.INVALID_ARGUMENT, 0, "bad base URL")
+
+
+HTTP_STATUS_CLASSES = {
+    ovok.BadRequestError,
+    ovok.AuthenticationError,
+    ovok.NotFoundError,
+    ovok.ValidationError,
+    ovok.ServerError,
+    ovok.UnexpectedStatusError,
+}
+
+
+def test_every_http_status_error_shares_one_base() -> None:
+    for cls in EXPECTED_CLASSES.values():
+        assert issubclass(cls, ovok.HTTPStatusError) == (cls in HTTP_STATUS_CLASSES), cls
+    assert issubclass(ovok.HTTPStatusError, ovok.OvokError)
+    error = _errors.error_for(ovok.OvokStatus.SERVER_ERROR, 503, "unavailable")
+    with pytest.raises(ovok.HTTPStatusError) as caught:
+        raise error
+    assert caught.value.http_status == 503
+
+
+def test_http_error_is_the_old_name_of_unexpected_status_error() -> None:
+    assert ovok.HTTPError is ovok.UnexpectedStatusError
+    error = _errors.error_for(ovok.OvokStatus.HTTP_ERROR, 418, "I'm a teapot")
+    assert type(error) is ovok.UnexpectedStatusError
+    with pytest.raises(ovok.HTTPError):
+        raise error
+    # The old name still means only "some other status", as it did.
+    assert not isinstance(_errors.error_for(ovok.OvokStatus.NOT_FOUND, 404, "x"), ovok.HTTPError)

@@ -43,6 +43,16 @@ def test_import_ovok_loads_none_of_the_slow_modules() -> None:
     assert _loaded_by("import ovok") == []
 
 
+def test_import_ovok_loads_neither_http_library() -> None:
+    """httpx and requests are optional extras: only `ovok.httpx` and `ovok.requests` load them."""
+    out = _run(
+        "import sys, ovok\n"
+        "ovok.AsyncSession('a@b.c', 'pw', 'client').session.close()\n"
+        "print(sorted(m for m in ('httpx', 'requests', 'anyio', 'asyncio') if m in sys.modules))"
+    )
+    assert out == "[]\n"
+
+
 def test_a_client_and_a_session_load_none_of_them_either() -> None:
     code = (
         "import ovok\n"

@@ -171,8 +171,8 @@ def test_invalid_fields_are_validation_error_422(emulator: str, overrides: dict[
         (422, ovok.ValidationError, ovok.OvokStatus.UNPROCESSABLE),
         (500, ovok.ServerError, ovok.OvokStatus.SERVER_ERROR),
         (503, ovok.ServerError, ovok.OvokStatus.SERVER_ERROR),
-        (302, ovok.HTTPError, ovok.OvokStatus.HTTP_ERROR),
-        (418, ovok.HTTPError, ovok.OvokStatus.HTTP_ERROR),
+        (302, ovok.UnexpectedStatusError, ovok.OvokStatus.HTTP_ERROR),
+        (418, ovok.UnexpectedStatusError, ovok.OvokStatus.HTTP_ERROR),
     ],
 )
 def test_http_status_maps_to_its_class(

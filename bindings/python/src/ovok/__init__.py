@@ -17,8 +17,9 @@ libovok, through its C ABI.
 from ._errors import (
     AuthenticationError,
     BadRequestError,
-    ConnectionError,
-    HTTPError,
+    ConnectionError as ConnectionError,
+    HTTPError as HTTPError,
+    HTTPStatusError,
     InternalError,
     InvalidArgumentError,
     InvalidResponseError,
@@ -27,14 +28,16 @@ from ._errors import (
     OvokError,
     OvokStatus,
     ServerError,
-    TimeoutError,
+    TimeoutError as TimeoutError,
     TLSError,
+    UnexpectedStatusError,
     ValidationError,
 )
 from ._client import Client
 from ._ffi import version as _library_version
 from ._login import login, login_async, refresh, refresh_async
 from ._session import Session
+from ._async_session import AsyncSession
 
 __version__: str = _library_version()
 
@@ -66,12 +69,16 @@ else:
     def __dir__() -> list[str]:
         return sorted(set(globals()) | set(_LAZY))
 
+# Not listed, so that `from ovok import *` shadows neither the builtins nor
+# httpx's and requests' own names: ConnectionError and TimeoutError (which
+# also subclass the builtins), and HTTPError (the former name of
+# UnexpectedStatusError). `ovok.<name>` reaches each of them.
 __all__ = [
+    "AsyncSession",
     "AuthenticationError",
     "BadRequestError",
     "Client",
-    "ConnectionError",
-    "HTTPError",
+    "HTTPStatusError",
     "InternalError",
     "InvalidArgumentError",
     "InvalidResponseError",
@@ -84,8 +91,8 @@ __all__ = [
     "ServerError",
     "Session",
     "TLSError",
-    "TimeoutError",
     "TokenResult",
+    "UnexpectedStatusError",
     "ValidationError",
     "__version__",
     "login",

@@ -78,34 +78,60 @@ def _rebuild(
     return cls(message, status=_as_status(status), http_status=http_status)
 
 
-class InvalidArgumentError(OvokError):
+class InvalidArgumentError(OvokError, ValueError):
     """An argument was empty, too long, contained NUL, or the base URL was invalid;
-    or libovok refused a `Client` option (the message names it)."""
+    or libovok refused a `Client` option (the message names it).
+
+    Also a `ValueError`, as Python's own checks of argument values raise.
+    """
 
 
-class BadRequestError(OvokError):
+class HTTPStatusError(OvokError):
+    """The server answered with an error status, in `http_status`.
+
+    The base of the classes for one status each, and of
+    `UnexpectedStatusError` for the rest. Like httpx's `HTTPStatusError`
+    and requests' `HTTPError`, it covers every HTTP error status.
+    """
+
+
+class BadRequestError(HTTPStatusError):
     """HTTP 400: the server could not read the request."""
 
 
-class AuthenticationError(OvokError):
+class AuthenticationError(HTTPStatusError):
     """HTTP 401: wrong email or password; for a refresh, the refresh token is
     expired, unknown or already used (log in again)."""
 
 
-class NotFoundError(OvokError):
+class NotFoundError(HTTPStatusError):
     """HTTP 404: unknown client ID, or a wrong base URL path."""
 
 
-class ValidationError(OvokError):
+class ValidationError(HTTPStatusError):
     """HTTP 422: the server rejected the fields (e.g. an email that is not an email)."""
 
 
-class ServerError(OvokError):
+class ServerError(HTTPStatusError):
     """HTTP 5xx."""
 
 
-class HTTPError(OvokError):
+class UnexpectedStatusError(HTTPStatusError):
     """Any other non-2xx status, including 3xx: redirects are never followed."""
+
+
+HTTPError = UnexpectedStatusError
+"""The former name of `UnexpectedStatusError`, kept so that old code still runs.
+
+Not in ``__all__``: httpx and requests use the name for every HTTP error,
+and ``from ovok import *`` must not shadow theirs.
+"""
+
+
+# The two names below are those of builtins. Each class is also its builtin
+# (so `except ConnectionError` in code that never imported ovok's still
+# catches it), and neither is in ``__all__``: `from ovok import *` leaves the
+# builtins alone. Spell them `ovok.ConnectionError`, `ovok.TimeoutError`.
 
 
 class ConnectionError(OvokError, builtins.ConnectionError):
@@ -147,7 +173,7 @@ ERRORS: dict[OvokStatus, type[OvokError]] = {
     OvokStatus.NOT_FOUND: NotFoundError,
     OvokStatus.UNPROCESSABLE: ValidationError,
     OvokStatus.SERVER_ERROR: ServerError,
-    OvokStatus.HTTP_ERROR: HTTPError,
+    OvokStatus.HTTP_ERROR: UnexpectedStatusError,
     OvokStatus.CONNECTION: ConnectionError,
     OvokStatus.TIMEOUT: TimeoutError,
     OvokStatus.TLS: TLSError,

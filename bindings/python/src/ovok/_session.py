@@ -167,6 +167,12 @@ class Session(Managed):
         self._logins = 0
         self._login_error: Optional[Exception] = None
         self._last_token: Optional[str] = None
+        # `_last_token` must name the session's current token. A call that
+        # began before an invalidation may return the old token after the
+        # renewal stored the new one; it must not put the old one back, or a
+        # late 401 to the old token would invalidate the new one too.
+        self._token_lock = threading.Lock()
+        self._invalidations = 0
 
         lib = _ffi.lib
         if client is None:
@@ -203,6 +209,7 @@ class Session(Managed):
         from ._tokens import token_result
 
         attempts = self._logins
+        invalidations = self._invalidations
         try:
             with self._borrow() as session:
                 pointer = _ffi.lib.ovok_session_access_token(session, self._min_ttl)
@@ -211,7 +218,9 @@ class Session(Managed):
             if self._password is None:
                 raise
             tokens = self._log_in(attempts, required)
-        self._last_token = tokens.access_token
+        with self._token_lock:
+            if self._invalidations == invalidations:
+                self._last_token = tokens.access_token
         return tokens
 
     def _log_in(self, attempts: int, required: LoginRequiredError) -> TokenResult:
@@ -275,8 +284,11 @@ class Session(Managed):
         Call it when an API rejects the token (HTTP 401). Pass the rejected
         token, and a token that another thread has renewed since is left alone.
         """
-        if access_token is not None and access_token != self._last_token:
-            return
+        with self._token_lock:
+            if access_token is not None and access_token != self._last_token:
+                return
+            self._invalidations += 1
+            self._last_token = None
         with self._borrow() as session:
             _ffi.lib.ovok_session_invalidate(session)
 
