@@ -287,10 +287,12 @@ class Session(Managed):
         with self._token_lock:
             if access_token is not None and access_token != self._last_token:
                 return
+            with self._borrow() as session:
+                _ffi.lib.ovok_session_invalidate(session)
+            # Counted after the core was told: a call that sees the new count
+            # started after the invalidation, and cannot get the old token.
             self._invalidations += 1
             self._last_token = None
-        with self._borrow() as session:
-            _ffi.lib.ovok_session_invalidate(session)
 
     def logout(self) -> None:
         """Signs out: clears the tokens and the password first, always, then
