@@ -337,14 +337,19 @@ impl<'a> Host<'a> {
     fn is_loopback(&self) -> bool {
         match self {
             Host::Ip(ip) => ip.is_loopback(),
-            Host::Name(name) => {
-                name.eq_ignore_ascii_case("localhost")
-                    || (name.len() > ".localhost".len()
-                        && name.as_bytes()[name.len() - ".localhost".len()] == b'.'
-                        && name[name.len() - "localhost".len()..].eq_ignore_ascii_case("localhost"))
-            }
+            Host::Name(name) => is_localhost_name(name),
         }
     }
+}
+
+/// `localhost`, `*.localhost`, with or without a trailing dot: names that
+/// RFC 6761 reserves for loopback.
+pub(crate) fn is_localhost_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    name.eq_ignore_ascii_case("localhost")
+        || (name.len() > ".localhost".len()
+            && name.as_bytes()[name.len() - ".localhost".len()] == b'.'
+            && name[name.len() - "localhost".len()..].eq_ignore_ascii_case("localhost"))
 }
 
 /// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) as the IPv4 address it
