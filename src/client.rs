@@ -5,6 +5,7 @@ use std::io::{self, Read};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ureq::http::header::{ACCEPT, USER_AGENT};
 use ureq::http::{HeaderMap, HeaderValue, Uri};
 use ureq::{Agent, Body, Timeout};
 use zeroize::Zeroizing;
@@ -39,6 +40,9 @@ pub struct Client {
     /// The last base URL parsed, as given: most programs use one.
     last_base_url: Arc<Mutex<Option<ParsedBaseUrl>>>,
     user_agent: String,
+    /// The same, as ovok sets it on every request: a clone shares the bytes,
+    /// where ureq would copy its configured string into a new header value.
+    user_agent_header: HeaderValue,
     timeouts: (Duration, Duration),
 }
 
@@ -102,6 +106,8 @@ impl Client {
             agent: Agent::with_parts(agent_config, connector, DeferredResolver),
             last_base_url: Arc::default(),
             user_agent: config.user_agent.clone(),
+            user_agent_header: HeaderValue::from_str(&config.user_agent)
+                .map_err(|_| Error::invalid_argument("user agent is not a valid header value"))?,
             timeouts: (connect_timeout, total_timeout),
         })
     }
@@ -209,7 +215,11 @@ impl Client {
         resend: Resend,
     ) -> Result<(u16, Zeroizing<Vec<u8>>), Error> {
         let send = |fresh_connection: bool| {
-            let mut request = self.agent.post(uri);
+            let mut request = self
+                .agent
+                .post(uri)
+                .header(USER_AGENT, self.user_agent_header.clone())
+                .header(ACCEPT, JSON);
             if fresh_connection {
                 // No idle connection is young enough: a new one is made.
                 request = request.config().max_idle_age(Duration::ZERO).build();

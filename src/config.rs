@@ -163,7 +163,8 @@ impl ClientConfig {
         Ok(count)
     }
 
-    /// Sends every request through this proxy (`[http://][user:password@]host[:port]`),
+    /// Sends every request through this proxy (`http://[user:password@]host[:port]`
+    /// or `host:port`),
     /// except to loopback, which is never proxied. `None` or `""` goes back
     /// to the environment's proxy settings. SOCKS and `https://` proxies are
     /// refused; the message never quotes the URL.

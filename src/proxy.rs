@@ -183,8 +183,9 @@ impl fmt::Debug for Proxy {
 const SOCKS_SCHEMES: [&str; 4] = ["socks4a", "socks4", "socks5h", "socks5"];
 
 impl Proxy {
-    /// Parses `[http://][user:password@]host[:port][/]`; port 1080 when
-    /// absent, as in curl. User info is percent-decoded.
+    /// Parses `http://[user:password@]host[:port][/]`, port 1080 when
+    /// absent as in curl, or the same without `http://` but with the port.
+    /// User info is percent-decoded.
     pub(crate) fn parse(url: &str) -> Result<Proxy, ProxyUrlError> {
         let url = url.trim();
         let rest = match url.split_once("://") {
@@ -198,7 +199,15 @@ impl Proxy {
                     .find(|socks| scheme.eq_ignore_ascii_case(socks))
                     .map_or(ProxyUrlError::Malformed, ProxyUrlError::Socks))
             }
-            None => url,
+            // curl reads a URL without a scheme as http://. A bare word is
+            // nearly always a mistake, so without a scheme the port is required.
+            None if url
+                .rsplit_once(':')
+                .is_some_and(|(_, port)| !port.is_empty()) =>
+            {
+                url
+            }
+            None => return Err(ProxyUrlError::Malformed),
         };
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         if rest.contains(['/', '?', '#']) || rest.chars().any(|c| !c.is_ascii_graphic()) {
@@ -337,14 +346,19 @@ impl<'a> Host<'a> {
     fn is_loopback(&self) -> bool {
         match self {
             Host::Ip(ip) => ip.is_loopback(),
-            Host::Name(name) => {
-                name.eq_ignore_ascii_case("localhost")
-                    || (name.len() > ".localhost".len()
-                        && name.as_bytes()[name.len() - ".localhost".len()] == b'.'
-                        && name[name.len() - "localhost".len()..].eq_ignore_ascii_case("localhost"))
-            }
+            Host::Name(name) => is_localhost_name(name),
         }
     }
+}
+
+/// `localhost`, `*.localhost`, with or without a trailing dot: names that
+/// RFC 6761 reserves for loopback.
+pub(crate) fn is_localhost_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    name.eq_ignore_ascii_case("localhost")
+        || (name.len() > ".localhost".len()
+            && name.as_bytes()[name.len() - ".localhost".len()] == b'.'
+            && name[name.len() - "localhost".len()..].eq_ignore_ascii_case("localhost"))
 }
 
 /// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) as the IPv4 address it
@@ -704,6 +718,9 @@ mod tests {
             "http://[zz]:80",
             "http://[::1]x",
             "http://pro\u{e9}xy:80",
+            "nonsense",
+            "proxy.example",
+            "proxy.example:",
         ] {
             assert_eq!(Proxy::parse(bad), Err(ProxyUrlError::Malformed), "{bad:?}");
         }

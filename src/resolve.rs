@@ -8,6 +8,9 @@
 //!   timeout of its own to pass: its wait is bounded by its configuration
 //!   (glibc: `timeout` × `attempts` in resolv.conf, 5 s × 2 by default), and
 //!   the connect deadline is checked as soon as it answers.
+//! - `localhost`, `*.localhost` (and with a trailing dot) are `::1` and
+//!   `127.0.0.1` without a lookup, as RFC 6761 recommends and curl does: no
+//!   resolver, hostile or misconfigured, can send them elsewhere.
 //! - IPv4-mapped IPv6 answers (`::ffff:a.b.c.d`) become the IPv4 address
 //!   they reach, so every rule below sees what the kernel will connect to.
 //! - The loopback gate ([`Allowed::LoopbackOnly`], for plain http): every
@@ -19,12 +22,12 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::proxy::{canonical, is_loopback_ip};
+use crate::proxy::{canonical, is_localhost_name, is_loopback_ip};
 use crate::status::OvokStatus;
 
 /// How long a looked-up answer is reused.
@@ -136,6 +139,10 @@ impl Resolver {
             .unwrap_or(host);
         let addresses = match unbracketed.parse::<IpAddr>() {
             Ok(ip) => Arc::from([SocketAddr::new(canonical(ip), port)]),
+            Err(_) if is_localhost_name(host) => Arc::from([
+                SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+            ]),
             Err(_) => self.cached_or_looked_up(host, port, now)?,
         };
         check(&addresses, allowed)?;
@@ -249,6 +256,26 @@ mod tests {
     }
 
     #[test]
+    fn localhost_names_are_loopback_whatever_the_resolver_says() {
+        let (resolver, lookups) = fake(&[
+            ("localhost", &["203.0.113.1"]),
+            ("localhost.", &["203.0.113.1"]),
+            ("api.localhost", &["203.0.113.1"]),
+        ]);
+        for host in ["localhost", "LocalHost.", "api.localhost", "a.b.localhost."] {
+            let addresses = resolver.resolve(host, 8080, Allowed::LoopbackOnly).unwrap();
+            assert_eq!(
+                shown(&addresses),
+                ["[::1]:8080", "127.0.0.1:8080"],
+                "{host}"
+            );
+        }
+        assert_eq!(lookups.load(Ordering::SeqCst), 0);
+        let public = resolver.resolve("localhost.example", 80, Allowed::LoopbackOnly);
+        assert!(matches!(public, Err(ResolveError::Lookup(_))), "{public:?}");
+    }
+
+    #[test]
     fn names_are_cached_for_the_ttl_case_insensitively() {
         let (resolver, lookups) = fake(&[("api.ovok.test", &["203.0.113.7", "2001:db8::7"])]);
         let start = Instant::now();
@@ -302,7 +329,7 @@ mod tests {
     #[test]
     fn plain_http_needs_every_address_to_be_loopback() {
         let (resolver, _) = fake(&[
-            ("localhost", &["127.0.0.1", "::1"]),
+            ("loopback.test", &["127.0.0.1", "::1"]),
             ("mapped.test", &["::ffff:127.0.0.1"]),
             ("mixed.test", &["127.0.0.1", "203.0.113.9"]),
             ("mixed-v6.test", &["::1", "2001:db8::1"]),
@@ -313,7 +340,7 @@ mod tests {
         ]);
         let http = |host| resolver.resolve(host, 80, Allowed::LoopbackOnly);
         assert_eq!(
-            shown(&http("localhost").unwrap()),
+            shown(&http("loopback.test").unwrap()),
             ["127.0.0.1:80", "[::1]:80"]
         );
         assert_eq!(shown(&http("mapped.test").unwrap()), ["127.0.0.1:80"]);

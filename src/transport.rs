@@ -21,7 +21,7 @@ use ureq::config::Config;
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver as UreqResolver};
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::buffers::{WipedBuffers, MAX_INPUT};
 use crate::config::Trust;
@@ -260,7 +260,10 @@ impl OvokConnector {
             read_timeout: None,
             write_timeout: None,
             pooled: false,
+            in_pool: false,
             awaiting_response: false,
+            unsent: Zeroizing::new(Vec::new()),
+            unsent_timeout: NextTimeout::default(),
         })
     }
 }
@@ -351,6 +354,14 @@ pub(crate) struct Connection {
     write_timeout: Option<Duration>,
     /// Has been in the pool: ureq asks `is_open` only then.
     pooled: bool,
+    /// Sits in ureq's pool: the next `is_open` is the check before reuse.
+    in_pool: bool,
+    /// The request, gathered until the response is awaited: ureq hands
+    /// over the head and the body separately, and one write puts them in
+    /// one TCP segment (the server reads once, as with curl). Wiped once sent.
+    unsent: Zeroizing<Vec<u8>>,
+    /// The timeout of the last `transmit_output`, for sending `unsent`.
+    unsent_timeout: NextTimeout,
     /// A request went out and no byte of its response has arrived.
     awaiting_response: bool,
 }
@@ -428,30 +439,46 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Writes what `transmit_output` gathered, in one write, and wipes it.
+    fn send_unsent(&mut self) -> Result<(), ureq::Error> {
+        let timeout = self.unsent_timeout.for_write();
+        let wanted = socket_timeout(timeout);
+        if wanted.is_none_or(|left| needs_setting(self.write_timeout, left)) {
+            self.tcp.set_write_timeout(wanted)?;
+            self.write_timeout = wanted;
+        }
+        let sent = match &mut self.io {
+            Io::Plain => (&self.tcp).write_all(&self.unsent),
+            Io::Tls(tls) => tls.write_all(&self.tcp, &self.unsent),
+        };
+        self.unsent.zeroize();
+        sent.map_err(|error| self.failed(error, timeout))
+    }
+}
+
 impl Transport for Connection {
     fn buffers(&mut self) -> &mut dyn Buffers {
         &mut self.buffers
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        let timeout = timeout.for_write();
-        let wanted = socket_timeout(timeout);
-        if wanted.is_none_or(|left| needs_setting(self.write_timeout, left)) {
-            self.tcp.set_write_timeout(wanted)?;
-            self.write_timeout = wanted;
-        }
         self.awaiting_response = true;
-        let output = &self.buffers.output()[..amount];
-        let sent = match &mut self.io {
-            Io::Plain => (&self.tcp).write_all(output),
-            Io::Tls(tls) => tls.write_all(&self.tcp, output),
-        };
+        self.unsent
+            .extend_from_slice(&self.buffers.output()[..amount]);
         self.buffers.wipe_output(amount);
         self.buffers.wipe_tmp();
-        sent.map_err(|error| self.failed(error, timeout))
+        self.unsent_timeout = timeout;
+        if self.unsent.len() >= OUTPUT_BUFFER {
+            return self.send_unsent();
+        }
+        Ok(())
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        if !self.unsent.is_empty() {
+            self.send_unsent()?;
+        }
         let timeout = timeout.for_read();
         let wanted = socket_timeout(timeout);
         if wanted.is_none_or(|left| needs_setting(self.read_timeout, left)) {
@@ -498,6 +525,13 @@ impl Transport for Connection {
         self.pooled = true;
         if !self.buffers.input().is_empty() {
             return false;
+        }
+        // ureq asks when the connection goes into the pool and again when
+        // it is taken out for a request. Only the second one decides what
+        // the connection carries next, so only it costs a system call.
+        self.in_pool = !self.in_pool;
+        if self.in_pool {
+            return true;
         }
         if let Io::Tls(tls) = &mut self.io {
             if !tls.is_quiet() {

@@ -271,3 +271,112 @@ fn sixteen_threads_sharing_one_client_each_get_their_own_tokens() {
         THREADS * LOGINS
     );
 }
+
+/// Over https, stray bytes can hide where a socket check cannot see them:
+/// decrypted inside TLS, or as a part of a TLS record. Either keeps the
+/// connection out of use.
+#[test]
+fn over_tls_a_stray_answer_or_a_part_of_a_record_keeps_the_connection_out_of_use() {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::sync::atomic::AtomicUsize;
+
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let ca = common::pki::TestCa::new("ovok reuse test CA");
+    let identity = ca.server_identity(&["localhost", "127.0.0.1"]);
+    let certs = CertificateDer::pem_slice_iter(&identity.cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(&identity.key_pem).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server_config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&connections);
+    thread::spawn(move || {
+        for (round, tcp) in listener.incoming().flatten().enumerate() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let config = Arc::clone(&server_config);
+            thread::spawn(move || {
+                let mut tcp = tcp;
+                let conn = rustls::ServerConnection::new(config).unwrap();
+                let mut tls = rustls::StreamOwned::new(conn, tcp.try_clone().unwrap());
+                let mut received = Vec::new();
+                let mut buffer = [0u8; 4096];
+                loop {
+                    let Ok(read) = tls.read(&mut buffer) else {
+                        return;
+                    };
+                    if read == 0 {
+                        return;
+                    }
+                    received.extend_from_slice(&buffer[..read]);
+                    let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&received[..end]).to_ascii_lowercase();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    if received.len() < end + 4 + length {
+                        continue;
+                    }
+                    let body = &received[end + 4..end + 4 + length];
+                    let request = Request {
+                        head: String::new(),
+                        body: body.to_vec(),
+                    };
+                    let mut answer = answer_for(&email_of(&request));
+                    received.clear();
+                    if round == 0 {
+                        // Another answer in the same TLS record as the real one.
+                        answer.extend_from_slice(&answer_for(INTRUDER));
+                        let _ = tls.write_all(&answer);
+                    } else if round == 1 {
+                        let _ = tls.write_all(&answer);
+                        let _ = tls.flush();
+                        // The header and a few bytes of an application-data record.
+                        thread::sleep(Duration::from_millis(50));
+                        let _ = tcp.write_all(&[23, 3, 3, 0, 200, 1, 2, 3]);
+                    } else {
+                        let _ = tls.write_all(&answer);
+                    }
+                    let _ = tls.flush();
+                }
+            });
+        }
+    });
+
+    let mut config = ClientConfig::default();
+    config.set_proxy_from_environment(false);
+    config.add_ca_pem(ca.pem().as_bytes()).unwrap();
+    let client = Client::new(&config).unwrap();
+    for (user, connections_after) in [
+        ("a@example.com", 1),
+        ("b@example.com", 2),
+        ("c@example.com", 3),
+    ] {
+        assert_eq!(login(&client, &url, user), Ok(access_token_of(user)));
+        if user == "b@example.com" {
+            // Let the part of a record arrive while the connection is idle.
+            thread::sleep(Duration::from_millis(300));
+        }
+        assert_eq!(
+            connections.load(Ordering::SeqCst),
+            connections_after,
+            "after {user}"
+        );
+    }
+}

@@ -346,7 +346,7 @@ fn loopback_is_never_proxied_even_through_an_explicit_proxy() {
         ..Config::default()
     });
     let client = proxied_client(&proxy.url, Some(&ca.pem()));
-    let localhost = plain.url().replace("127.0.0.1", "localhost");
+    let localhost = plain.url().replace("127.0.0.1", "localhost.");
     for url in [plain.url(), &localhost, tls.url()] {
         let outcome = client.login(url, DEMO_PASSWORD);
         assert_eq!(outcome.status, OvokStatus::Ok, "{url}: {outcome:?}");

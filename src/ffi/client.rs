@@ -235,8 +235,12 @@ pub unsafe extern "C" fn ovok_client_builder_add_ca_pem(
 }
 
 /// Sends every request through this HTTP proxy,
-/// `http://[user:password@]host:port` (https goes through CONNECT). NULL or
-/// "" returns to the environment's settings. The URL is never printed.
+/// `http://[user:password@]host[:port]` (port 1080 when absent, as in
+/// curl) or `host:port`; https goes through CONNECT. Loopback is never
+/// proxied. The environment's variables, `NO_PROXY` included, are then
+/// ignored. SOCKS and https:// proxy URLs give
+/// `OVOK_STATUS_INVALID_ARGUMENT`. NULL or "" returns to the environment's
+/// settings. The URL is never printed.
 ///
 /// # Safety
 /// `builder` is NULL or a live builder, used by no other thread;
@@ -254,8 +258,13 @@ pub unsafe extern "C" fn ovok_client_builder_set_proxy(
     }
 }
 
-/// `false`: ignore `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`
-/// and connect directly. Default `true`. An explicit proxy always wins.
+/// `false`: ignore the proxy variables and connect directly. Default `true`:
+/// they are read on every request, by curl's rules: `https_proxy` or
+/// `HTTPS_PROXY` for https, only lowercase `http_proxy` for http, then
+/// `all_proxy` or `ALL_PROXY`; `no_proxy`/`NO_PROXY` exempts hosts (domain
+/// suffixes, `*`, `host:port`, IP addresses and CIDR ranges); loopback is
+/// never proxied. A SOCKS proxy there fails the request with
+/// `OVOK_STATUS_CONNECTION`, naming the variable. An explicit proxy always wins.
 ///
 /// # Safety
 /// `builder` is NULL or a live builder, used by no other thread.

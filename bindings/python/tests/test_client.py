@@ -139,6 +139,11 @@ def test_an_added_ca_replaces_the_system_store(tls_emulator: TLSEmulator) -> Non
 
 _PROXY_VARIABLES = ("ALL_PROXY", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY")
 
+# Loopback is never proxied, so the proxied logins go to a name that is not loopback and that
+# nothing resolves: through a dead proxy the login is refused by the proxy's port, directly it
+# finds no address. The message tells which way it went.
+_UNRESOLVABLE = "https://api.ovok-proxy.test"
+
 
 def _proxy_environment(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
     for name in _PROXY_VARIABLES:
@@ -148,11 +153,18 @@ def _proxy_environment(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
         monkeypatch.setenv(name, value)
 
 
+def _connection_error(client: ovok.Client) -> str:
+    with pytest.raises(ovok.ConnectionError) as caught:
+        client_login(client, _UNRESOLVABLE)
+    assert caught.value.status is ovok.OvokStatus.CONNECTION
+    return caught.value.message
+
+
 def test_an_explicit_proxy_on_a_closed_port_is_connection_error(emulator: str) -> None:
     with ovok.Client(proxy=f"http://127.0.0.1:{closed_port()}") as client:
-        with pytest.raises(ovok.ConnectionError) as caught:
-            client_login(client, emulator)
-    assert caught.value.status is ovok.OvokStatus.CONNECTION
+        assert "refused" in _connection_error(client)
+        # Loopback goes straight to the server, never to the proxy.
+        assert client_login(client, emulator).profile.display == "Max Mustermann"
 
 
 def test_the_environment_proxy_is_honoured_unless_turned_off(
@@ -160,19 +172,28 @@ def test_the_environment_proxy_is_honoured_unless_turned_off(
 ) -> None:
     dead = f"http://127.0.0.1:{closed_port()}"
     _proxy_environment(monkeypatch, ALL_PROXY=dead, HTTPS_PROXY=dead, HTTP_PROXY=dead)
-    with ovok.Client() as client, pytest.raises(ovok.ConnectionError):
-        client_login(client, emulator)
-    with ovok.Client(proxy_from_env=False) as client:
-        assert client_login(client, emulator).profile.display == "Max Mustermann"
-
-
-def test_no_proxy_is_honoured(emulator: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    dead = f"http://127.0.0.1:{closed_port()}"
-    _proxy_environment(
-        monkeypatch, ALL_PROXY=dead, HTTPS_PROXY=dead, HTTP_PROXY=dead, NO_PROXY="127.0.0.1"
-    )
     with ovok.Client() as client:
+        assert "refused" in _connection_error(client)
         assert client_login(client, emulator).profile.display == "Max Mustermann"
+    with ovok.Client(proxy_from_env=False) as client:
+        assert _connection_error(client).startswith("could not resolve the host")
+
+
+def test_no_proxy_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    dead = f"http://127.0.0.1:{closed_port()}"
+    _proxy_environment(monkeypatch, HTTPS_PROXY=dead, NO_PROXY="ovok-proxy.test")
+    with ovok.Client() as client:
+        assert _connection_error(client).startswith("could not resolve the host")
+
+
+def test_a_socks_proxy_in_the_environment_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _proxy_environment(monkeypatch, https_proxy="socks5h://user:Secr3t@127.0.0.1:1080")
+    with ovok.Client() as client:
+        message = _connection_error(client)
+    assert "https_proxy" in message and "SOCKS" in message
+    assert "Secr3t" not in message
 
 
 # --- User-Agent -------------------------------------------------------------------------
@@ -256,13 +277,14 @@ def test_bundled_roots_are_refused_by_the_default_build() -> None:
         assert "platform_trust=True" in repr(client)
 
 
-def test_a_proxy_password_never_shows(emulator: str) -> None:
+def test_a_proxy_password_never_shows() -> None:
     secret = "pr0xy-s3cret"
     proxy = f"http://user:{secret}@127.0.0.1:{closed_port()}"
     with ovok.Client(proxy=proxy) as client:
         assert secret not in repr(client)
         with pytest.raises(ovok.ConnectionError) as caught:
-            client_login(client, emulator)
+            client_login(client, _UNRESOLVABLE)
+    assert "refused" in str(caught.value), "the login went to the proxy"
     assert secret not in str(caught.value) and secret not in repr(caught.value)
     with pytest.raises(ovok.InvalidArgumentError) as refused:
         ovok.Client(proxy=f"nonsense://user:{secret}@")

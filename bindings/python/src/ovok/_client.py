@@ -106,11 +106,14 @@ class Client(Managed):
       True cannot be combined with `ca_file`/`ca_pem`. False asks for the
       Mozilla roots bundled in libovok, which only builds with the
       ``bundled-roots`` cargo feature have. Default None.
-    - `proxy`: send every request through this HTTP proxy,
-      ``http://[user:password@]host:port`` (https goes through CONNECT).
-      Default None: the proxy from the environment, if any.
-    - `proxy_from_env`: False ignores ``ALL_PROXY``, ``HTTPS_PROXY``,
-      ``HTTP_PROXY`` and ``NO_PROXY`` and connects directly. Default True.
+    - `proxy`: send every request but those to loopback through this HTTP
+      proxy, ``http://[user:password@]host[:port]`` or ``host:port`` (https goes through
+      CONNECT). SOCKS proxies are refused. Default None: the proxy from the
+      environment, if any.
+    - `proxy_from_env`: False ignores the proxy variables and connects
+      directly. Default True: curl's rules, read on every request
+      (``https_proxy``/``HTTPS_PROXY`` for https, then ``all_proxy``/``ALL_PROXY``;
+      ``no_proxy``/``NO_PROXY`` exempts hosts; loopback is never proxied).
       An explicit `proxy` always wins.
     - `user_agent_suffix`: appended to the User-Agent, e.g. ``"myapp/2.1"``
       gives ``"ovok/0.1.0 myapp/2.1"``. Default None: ``ovok/<version>``.
