@@ -12,6 +12,7 @@ use crate::config::{ClientConfig, ProxyChoice};
 use crate::error::Error;
 use crate::http::{self, Request};
 use crate::proxy::Proxy;
+use crate::redact::Secrets;
 use crate::request::{self, Credentials};
 use crate::response::{self, Tokens, MAX_BODY_LEN};
 use crate::status::OvokStatus;
@@ -111,8 +112,8 @@ impl Client {
             panic!("test hook: a deliberate panic inside the core");
         }
         let body = credentials.login_body();
-        let (http_status, body) =
-            self.post_json(&url, LOGIN_ROUTE, body, &[credentials.password])?;
+        let given = [credentials.password];
+        let (http_status, body) = self.post_json(&url, LOGIN_ROUTE, body, &Secrets::new(&given))?;
         let tokens = response::parse_login_success(&body, unix_now());
         with_http_status(tokens, http_status)
     }
@@ -124,7 +125,9 @@ impl Client {
         let url = self.base_url(base_url)?;
         request::validate_refresh_token(refresh_token)?;
         let body = request::refresh_body(refresh_token);
-        let (http_status, body) = self.post_json(&url, REFRESH_ROUTE, body, &[refresh_token])?;
+        let given = [refresh_token];
+        let (http_status, body) =
+            self.post_json(&url, REFRESH_ROUTE, body, &Secrets::new(&given))?;
         let tokens = response::parse_refresh_success(&body, unix_now());
         with_http_status(tokens, http_status)
     }
@@ -136,7 +139,7 @@ impl Client {
         base: &BaseUrl,
         route: &str,
         body: Zeroizing<Vec<u8>>,
-        secrets: &[&str],
+        secrets: &Secrets<'_>,
     ) -> Result<(u16, Zeroizing<Vec<u8>>), Error> {
         let deadline = Instant::now() + self.timeouts.1;
         let origin = base.origin();
@@ -175,36 +178,45 @@ impl Client {
             .map_err(|failure| self.failure(failure, secrets).with_http_status(http_status));
         if !(200..300).contains(&http_status) {
             let message = match (&received, (300..400).contains(&http_status)) {
-                (_, true) => redirect_message(http_status, response.location),
-                (Ok(body), false) => {
-                    response::error_message(http_status, response.content_type.as_deref(), body)
-                }
+                (_, true) => redirect_message(
+                    http_status,
+                    response.location.map(|l| secrets.server_text(&l)),
+                ),
+                (Ok(body), false) => response::error_message(
+                    secrets,
+                    http_status,
+                    response.content_type.as_deref(),
+                    body,
+                ),
                 (Err(error), false) => format!("HTTP {http_status}; {}", error.message),
             };
             let message = match response.retry_after {
-                Some(retry_after) => format!("{message} (Retry-After: {retry_after})"),
+                Some(retry_after) => format!(
+                    "{message} (Retry-After: {})",
+                    secrets.server_text(&retry_after)
+                ),
                 None => message,
             };
             return Err(Error::new(
                 OvokStatus::from_http_error(http_status),
-                response::sanitize_message(&message, secrets),
+                secrets.message(&message),
             )
             .with_http_status(http_status));
         }
 
         let body = received?;
         if let Some(content_type) = response.content_type.filter(|ct| !response::is_json(ct)) {
-            return Err(Error::invalid_response(format!(
+            return Err(Error::invalid_response(secrets.message(&format!(
                 "expected JSON, got {} ({http_status})",
-                response::mime_type(&content_type)
-            ))
+                response::mime_type(secrets, &content_type)
+            )))
             .with_http_status(http_status));
         }
         Ok((http_status, body))
     }
 
     /// Sorts a transport failure into a status with a readable message.
-    fn failure(&self, failure: Failure, secrets: &[&str]) -> Error {
+    fn failure(&self, failure: Failure, secrets: &Secrets<'_>) -> Error {
         let (connect_timeout, total_timeout) = self.timeouts;
         let (status, message) = match failure {
             Failure::ConnectTimeout => (
@@ -231,11 +243,14 @@ impl Client {
                 "the proxy's answer to CONNECT is not HTTP".into(),
             ),
             Failure::TrustStore(problem) => (OvokStatus::Tls, problem),
-            Failure::Tls(problem) => (OvokStatus::Tls, tls_message(&problem)),
-            Failure::Io(error) | Failure::NoResponse(error) => describe_io(&error),
+            Failure::Tls(problem) => (OvokStatus::Tls, tls_message(&problem, secrets)),
+            Failure::Io(error) | Failure::NoResponse(error) => describe_io(&error, secrets),
             Failure::Malformed(problem) => (
                 OvokStatus::Connection,
-                format!("the server sent malformed HTTP ({problem})"),
+                format!(
+                    "the server sent malformed HTTP ({})",
+                    secrets.server_text(&problem)
+                ),
             ),
             Failure::HeadTooLarge(limit) => (
                 OvokStatus::InvalidResponse,
@@ -243,12 +258,13 @@ impl Client {
             ),
             Failure::BodyTooLarge => return too_large(),
         };
-        Error::new(status, response::sanitize_message(&message, secrets))
+        Error::new(status, secrets.message(&message))
     }
 }
 
 /// `TLS failed: ...`, with the likely fix when the server is too old.
-fn tls_message(problem: &rustls::Error) -> String {
+/// rustls's text can quote the server's certificate: it is server text.
+fn tls_message(problem: &rustls::Error, secrets: &Secrets<'_>) -> String {
     use rustls::{AlertDescription, Error, PeerIncompatible};
     let too_old = matches!(
         problem,
@@ -258,11 +274,12 @@ fn tls_message(problem: &rustls::Error) -> String {
     );
     if too_old && !cfg!(feature = "tls12") {
         format!(
-            "TLS failed: {problem}; the server does not speak TLS 1.3, the only version \
-             this build speaks (the tls12 cargo feature adds TLS 1.2)"
+            "TLS failed: {}; the server does not speak TLS 1.3, the only version \
+             this build speaks (the tls12 cargo feature adds TLS 1.2)",
+            secrets.server_text(&problem.to_string())
         )
     } else {
-        format!("TLS failed: {problem}")
+        format!("TLS failed: {}", secrets.server_text(&problem.to_string()))
     }
 }
 
@@ -308,11 +325,17 @@ fn redirect_message(http_status: u16, location: Option<String>) -> String {
     }
 }
 
-/// The status and message for an I/O failure.
-fn describe_io(error: &io::Error) -> (OvokStatus, String) {
+/// The status and message for an I/O failure. An error that wraps another
+/// (rustls's, through its stream) may quote the server; the operating
+/// system's own texts do not.
+fn describe_io(error: &io::Error, secrets: &Secrets<'_>) -> (OvokStatus, String) {
+    let text = match error.get_ref() {
+        Some(_) => secrets.server_text(&error.to_string()),
+        None => error.to_string(),
+    };
     let what = match error.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-            return (OvokStatus::Timeout, format!("timed out: {error}"))
+            return (OvokStatus::Timeout, format!("timed out: {text}"))
         }
         io::ErrorKind::ConnectionRefused => "the connection was refused",
         io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
@@ -323,7 +346,7 @@ fn describe_io(error: &io::Error) -> (OvokStatus, String) {
         }
         _ => "the connection failed",
     };
-    (OvokStatus::Connection, format!("{what} ({error})"))
+    (OvokStatus::Connection, format!("{what} ({text})"))
 }
 
 fn unix_now() -> i64 {

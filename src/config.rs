@@ -125,7 +125,7 @@ impl ClientConfig {
 
     /// Adds the CA certificates in a PEM file; returns how many it held.
     pub fn add_ca_file(&mut self, path: &Path) -> Result<usize, Error> {
-        let shown = crate::response::sanitize_message(&path.display().to_string(), &[]);
+        let shown = crate::redact::Secrets::none().message(&path.display().to_string());
         let metadata = std::fs::metadata(path)
             .map_err(|error| Error::invalid_argument(format!("CA file {shown}: {error}")))?;
         if metadata.len() > MAX_CA_PEM_LEN as u64 {
