@@ -173,6 +173,8 @@ impl Client {
         }
 
         let http_status = response.status;
+        // Header values may echo a secret: wiped when dropped.
+        let content_type = response.content_type.map(Zeroizing::new);
         let received = response
             .body
             .map_err(|failure| self.failure(failure, secrets).with_http_status(http_status));
@@ -180,12 +182,14 @@ impl Client {
             let message = match (&received, (300..400).contains(&http_status)) {
                 (_, true) => redirect_message(
                     http_status,
-                    response.location.map(|l| secrets.server_text(&l)),
+                    response
+                        .location
+                        .map(|l| secrets.server_text(&Zeroizing::new(l))),
                 ),
                 (Ok(body), false) => response::error_message(
                     secrets,
                     http_status,
-                    response.content_type.as_deref(),
+                    content_type.as_deref().map(String::as_str),
                     body,
                 ),
                 (Err(error), false) => format!("HTTP {http_status}; {}", error.message),
@@ -193,7 +197,7 @@ impl Client {
             let message = match response.retry_after {
                 Some(retry_after) => format!(
                     "{message} (Retry-After: {})",
-                    secrets.server_text(&retry_after)
+                    secrets.server_text(&Zeroizing::new(retry_after))
                 ),
                 None => message,
             };
@@ -205,7 +209,7 @@ impl Client {
         }
 
         let body = received?;
-        if let Some(content_type) = response.content_type.filter(|ct| !response::is_json(ct)) {
+        if let Some(content_type) = content_type.filter(|ct| !response::is_json(ct)) {
             return Err(Error::invalid_response(secrets.message(&format!(
                 "expected JSON, got {} ({http_status})",
                 response::mime_type(secrets, &content_type)

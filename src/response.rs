@@ -289,24 +289,9 @@ pub fn error_message(
     body: &[u8],
 ) -> String {
     if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) {
-        let message = match object.get("message") {
-            Some(Value::String(text)) => Some(Zeroizing::new(text.clone())),
-            Some(Value::Array(items)) => {
-                let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
-                (!texts.is_empty()).then(|| Zeroizing::new(texts.join("; ")))
-            }
-            _ => None,
-        };
-        if let Some(message) = message.filter(|m| !m.trim().is_empty()) {
-            return secrets.server_text(&message);
-        }
-        return match object.get("error").and_then(Value::as_str) {
-            Some(reason) => format!(
-                "HTTP {http_status} {} (no message in the body)",
-                secrets.server_text(reason)
-            ),
-            None => format!("HTTP {http_status} with a JSON body that has no message"),
-        };
+        let message = describe_error_body(secrets, http_status, &object);
+        wipe(Value::Object(object));
+        return message;
     }
     match (content_type, body.is_empty()) {
         (_, true) => format!("HTTP {http_status} with an empty body"),
@@ -315,6 +300,50 @@ pub fn error_message(
             mime_type(secrets, content_type)
         ),
         (None, false) => format!("expected JSON, got a body with no content type ({http_status})"),
+    }
+}
+
+/// Wipes every string of a JSON tree (an error body may echo a secret).
+/// serde_json's scratch buffer for strings with escapes is not wiped.
+fn wipe(value: Value) {
+    use zeroize::Zeroize;
+    match value {
+        Value::String(mut text) => text.zeroize(),
+        Value::Array(items) => items.into_iter().for_each(wipe),
+        Value::Object(object) => {
+            for (mut key, value) in object {
+                key.zeroize();
+                wipe(value);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// The message of a NestJS error body: its `message` (a string or an array
+/// of strings), else its `error`, else a description.
+fn describe_error_body(
+    secrets: &Secrets<'_>,
+    http_status: u16,
+    object: &Map<String, Value>,
+) -> String {
+    let message = match object.get("message") {
+        Some(Value::String(text)) => Some(Zeroizing::new(text.clone())),
+        Some(Value::Array(items)) => {
+            let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+            (!texts.is_empty()).then(|| Zeroizing::new(texts.join("; ")))
+        }
+        _ => None,
+    };
+    if let Some(message) = message.filter(|m| !m.trim().is_empty()) {
+        return secrets.server_text(&message);
+    }
+    match object.get("error").and_then(Value::as_str) {
+        Some(reason) => format!(
+            "HTTP {http_status} {} (no message in the body)",
+            secrets.server_text(reason)
+        ),
+        None => format!("HTTP {http_status} with a JSON body that has no message"),
     }
 }
 
