@@ -17,6 +17,13 @@ pub const MAX_BODY_LEN: usize = 1024 * 1024;
 
 pub use crate::redact::MAX_MESSAGE_LEN;
 
+/// The longest access-token lifetime believed: ten years (of 365 days) in
+/// seconds. A larger `expiresIn` is clamped to it, and so is an expiry read
+/// from the token's `exp` claim that lies further ahead; an `exp` before
+/// 1970 is ignored. A server cannot make `expires_at` a date that C's
+/// `time_t` helpers, Python's `datetime` or Swift's `Date` cannot hold.
+pub const MAX_TOKEN_LIFETIME: i64 = 10 * 365 * 24 * 60 * 60;
+
 /// A FHIR reference with its display name, e.g. `Patient/de5c...` and `Max Mustermann`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reference {
@@ -127,7 +134,7 @@ mod fast {
     use serde::Deserialize;
     use zeroize::Zeroizing;
 
-    use super::{expiry, Reference, Tokens};
+    use super::{expiry, Reference, Tokens, MAX_TOKEN_LIFETIME};
 
     type Secret = Option<Zeroizing<String>>;
 
@@ -190,6 +197,7 @@ mod fast {
         if expires_in.is_some_and(|seconds| seconds < 0) {
             return None;
         }
+        let expires_in = expires_in.map(|seconds| seconds.min(MAX_TOKEN_LIFETIME));
         Some(Tokens {
             expires_at: expiry(&access_token, expires_in, received_at),
             access_token,
@@ -210,11 +218,15 @@ mod fast {
     }
 }
 
-/// Receipt time plus `expires_in`, or else the token's own `exp` claim.
+/// Receipt time plus `expires_in`, or else the token's own `exp` claim;
+/// never more than [`MAX_TOKEN_LIFETIME`] after receipt, never before 1970.
 fn expiry(access_token: &str, expires_in: Option<i64>, received_at: i64) -> Option<i64> {
+    let latest = received_at.saturating_add(MAX_TOKEN_LIFETIME);
     match expires_in {
-        Some(seconds) => Some(received_at.saturating_add(seconds)),
-        None => jwt::expiry(access_token),
+        Some(seconds) => Some(received_at.saturating_add(seconds).min(latest)),
+        None => jwt::expiry(access_token)
+            .filter(|exp| *exp >= 0)
+            .map(|exp| exp.min(latest)),
     }
 }
 
@@ -265,6 +277,7 @@ fn take_tokens(
                 },
             )?),
         };
+    let expires_in = expires_in.map(|seconds| seconds.min(MAX_TOKEN_LIFETIME));
     let expires_at = expiry(&access_token, expires_in, received_at);
     Ok(Tokens {
         access_token,
@@ -703,10 +716,41 @@ mod tests {
     }
 
     #[test]
-    fn expiry_saturates_instead_of_overflowing() {
+    fn absurd_expiries_are_clamped_to_ten_years() {
+        let latest = NOW + MAX_TOKEN_LIFETIME;
+        for seconds in [MAX_TOKEN_LIFETIME + 1, 1_000_000_000_000, i64::MAX] {
+            let mut body = documented_body();
+            body["expiresIn"] = json!(seconds);
+            let tokens = parse(&body).unwrap();
+            assert_eq!(tokens.expires_in, Some(MAX_TOKEN_LIFETIME), "{seconds}");
+            assert_eq!(tokens.expires_at, Some(latest), "{seconds}");
+            let refresh = json!({"access_token": "a.b.c", "expires_in": seconds});
+            let tokens = parse_refresh_success(refresh.to_string().as_bytes(), NOW).unwrap();
+            assert_eq!(tokens.expires_in, Some(MAX_TOKEN_LIFETIME), "{seconds}");
+        }
         let mut body = documented_body();
-        body["expiresIn"] = json!(i64::MAX);
-        assert_eq!(parse(&body).unwrap().expires_at, Some(i64::MAX));
+        body["expiresIn"] = json!(3600);
+        assert_eq!(parse(&body).unwrap().expires_at, Some(NOW + 3600));
+
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        let jwt = |exp: i64| {
+            let payload = URL_SAFE_NO_PAD.encode(format!(r#"{{"exp":{exp}}}"#));
+            format!("eyJhbGciOiJIUzI1NiJ9.{payload}.c2ln")
+        };
+        for (exp, expected) in [
+            (10_000_000_000_000, Some(latest)),
+            (i64::MAX, Some(latest)),
+            (NOW + 3600, Some(NOW + 3600)),
+            (0, Some(0)),
+            (-1, None),
+            (-10_000_000_000_000, None),
+        ] {
+            let body = json!({"access_token": jwt(exp)}).to_string();
+            let tokens = parse_refresh_success(body.as_bytes(), NOW).unwrap();
+            assert_eq!(tokens.expires_at, expected, "exp {exp}");
+            assert_eq!(tokens.expires_in, None);
+        }
     }
 
     #[test]
