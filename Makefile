@@ -85,6 +85,9 @@ c-test: build $(EXAMPLES_BIN)/login
 	$(WITH_EMULATOR) sh -c '$(C_BIN)/test_bad_input_static "$$OVOK_BASE_URL"'
 	$(WITH_EMULATOR) sh -c '$(VALGRIND) $(C_BIN)/test_bad_input_static_checked "$$OVOK_BASE_URL"'
 	$(WITH_EMULATOR) sh -c '$(VALGRIND) $(C_BIN)/test_panic_boundary "$$OVOK_BASE_URL"'
+	# Sessions (issue 11): single flight, rotation, logout, freeing a client mid-call.
+	gcc $(CFLAGS) tests/c/test_session.c -o $(C_BIN)/test_session_checked $(call link_shared,$(CHECKED))
+	$(WITH_EMULATOR) --latency 50 -- sh -c '$(VALGRIND) $(C_BIN)/test_session_checked "$$OVOK_BASE_URL"'
 
 # The C tests again, built by clang with AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer.
 sanitizers: c-test

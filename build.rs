@@ -16,8 +16,17 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=CI");
 
-    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable");
+    // The version as numbers for the preprocessor; tests check them
+    // against ovok_version().
+    let version = |part| env::var(part).expect("set by cargo");
+    config.after_includes = Some(format!(
+        "\n#define OVOK_VERSION_MAJOR {}\n#define OVOK_VERSION_MINOR {}\n#define OVOK_VERSION_PATCH {}",
+        version("CARGO_PKG_VERSION_MAJOR"),
+        version("CARGO_PKG_VERSION_MINOR"),
+        version("CARGO_PKG_VERSION_PATCH"),
+    ));
     let bindings = cbindgen::Builder::new()
         .with_crate(&crate_dir)
         .with_config(config)

@@ -20,6 +20,9 @@ pub const LOGIN_ROUTE: &str = "/v2/auth/login";
 /// The route of the refresh call; Ovok has no `/v2` version of it.
 pub const REFRESH_ROUTE: &str = "/auth/refresh-token";
 
+/// The route that revokes an access token (Bearer), also unversioned.
+pub const LOGOUT_ROUTE: &str = "/auth/logout";
+
 /// A validated base URL: an http(s) origin plus an optional path prefix,
 /// with no trailing slash, no query, no fragment and no user info.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use zeroize::Zeroizing;
 
-use crate::base_url::{BaseUrl, LOGIN_ROUTE, REFRESH_ROUTE};
+use crate::base_url::{BaseUrl, LOGIN_ROUTE, LOGOUT_ROUTE, REFRESH_ROUTE};
 use crate::config::{ClientConfig, ProxyChoice};
 use crate::error::Error;
 use crate::http::{self, Request};
@@ -113,7 +113,8 @@ impl Client {
         }
         let body = credentials.login_body();
         let given = [credentials.password];
-        let (http_status, body) = self.post_json(&url, LOGIN_ROUTE, body, &Secrets::new(&given))?;
+        let (http_status, body) =
+            self.post_json(&url, LOGIN_ROUTE, None, body, &Secrets::new(&given))?;
         let tokens = response::parse_login_success(&body, unix_now());
         with_http_status(tokens, http_status)
     }
@@ -127,9 +128,27 @@ impl Client {
         let body = request::refresh_body(refresh_token);
         let given = [refresh_token];
         let (http_status, body) =
-            self.post_json(&url, REFRESH_ROUTE, body, &Secrets::new(&given))?;
+            self.post_json(&url, REFRESH_ROUTE, None, body, &Secrets::new(&given))?;
         let tokens = response::parse_refresh_success(&body, unix_now());
         with_http_status(tokens, http_status)
+    }
+
+    /// Revokes an access token with `POST {base_url}/auth/logout` and
+    /// `Authorization: Bearer <access_token>`; returns the 2xx status (Ovok
+    /// answers 204). Errors map as for [`Client::login`].
+    pub fn logout(&self, base_url: Option<&str>, access_token: &str) -> Result<u16, Error> {
+        let url = self.base_url(base_url)?;
+        request::validate_access_token(access_token)?;
+        let empty = Zeroizing::new(Vec::new());
+        let given = [access_token];
+        let (http_status, _) = self.post_json(
+            &url,
+            LOGOUT_ROUTE,
+            Some(access_token),
+            empty,
+            &Secrets::new(&given),
+        )?;
+        Ok(http_status)
     }
 
     /// POSTs a JSON body holding `secrets` to `route` under `base`; returns
@@ -138,6 +157,7 @@ impl Client {
         &self,
         base: &BaseUrl,
         route: &str,
+        bearer: Option<&str>,
         body: Zeroizing<Vec<u8>>,
         secrets: &Secrets<'_>,
     ) -> Result<(u16, Zeroizing<Vec<u8>>), Error> {
@@ -148,6 +168,7 @@ impl Client {
             origin,
             path: &path,
             user_agent: &self.user_agent,
+            bearer,
             body: &body,
         }
         .encode();
@@ -311,6 +332,15 @@ pub fn login(base_url: Option<&str>, credentials: &Credentials<'_>) -> Result<To
     Client::shared().login(base_url, credentials)
 }
 
+/// Unix time in seconds, as `expires_at` counts it.
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
 /// Refreshes through the shared default client; see [`Client::refresh`].
 pub fn refresh(base_url: Option<&str>, refresh_token: &str) -> Result<Tokens, Error> {
     Client::shared().refresh(base_url, refresh_token)
@@ -351,14 +381,6 @@ fn describe_io(error: &io::Error, secrets: &Secrets<'_>) -> (OvokStatus, String)
         _ => "the connection failed",
     };
     (OvokStatus::Connection, format!("{what} ({text})"))
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        })
 }
 
 #[cfg(test)]

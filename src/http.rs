@@ -48,6 +48,8 @@ pub(crate) struct Request<'a> {
     pub origin: &'a Origin,
     pub path: &'a str,
     pub user_agent: &'a str,
+    /// A bearer token for `Authorization`, when the route needs one.
+    pub bearer: Option<&'a str>,
     pub body: &'a [u8],
 }
 
@@ -57,7 +59,12 @@ impl Request<'_> {
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
         // Pieces rather than format!: this runs on every call.
         let length = self.body.len().to_string();
-        let pieces: [&[u8]; 11] = [
+        let (authorization, bearer): (&[u8], &[u8]) = match self.bearer {
+            Some(token) => (b"Authorization: Bearer ", token.as_bytes()),
+            None => (b"", b""),
+        };
+        let crlf: &[u8] = if self.bearer.is_some() { b"\r\n" } else { b"" };
+        let pieces: [&[u8]; 14] = [
             b"POST ",
             self.path.as_bytes(),
             b" HTTP/1.1\r\nHost: ",
@@ -65,6 +72,9 @@ impl Request<'_> {
             b"\r\nUser-Agent: ",
             self.user_agent.as_bytes(),
             b"\r\nAccept: application/json\r\nContent-Type: application/json\r\n",
+            authorization,
+            bearer,
+            crlf,
             b"Content-Length: ",
             length.as_bytes(),
             b"\r\n\r\n",
@@ -544,6 +554,7 @@ mod tests {
             origin: &origin,
             path: "/v2/auth/login",
             user_agent: "ovok/0.1.0",
+            bearer: None,
             body: br#"{"password":"x"}"#,
         };
         assert_eq!(
@@ -551,6 +562,18 @@ mod tests {
             "POST /v2/auth/login HTTP/1.1\r\nHost: api.ovok.com\r\nUser-Agent: ovok/0.1.0\r\n\
              Accept: application/json\r\nContent-Type: application/json\r\n\
              Content-Length: 16\r\n\r\n{\"password\":\"x\"}"
+        );
+        let logout = Request {
+            path: "/auth/logout",
+            bearer: Some("t0ken"),
+            body: b"",
+            ..request
+        };
+        assert_eq!(
+            std::str::from_utf8(&logout.encode()).unwrap(),
+            "POST /auth/logout HTTP/1.1\r\nHost: api.ovok.com\r\nUser-Agent: ovok/0.1.0\r\n\
+             Accept: application/json\r\nContent-Type: application/json\r\n\
+             Authorization: Bearer t0ken\r\nContent-Length: 0\r\n\r\n"
         );
     }
 

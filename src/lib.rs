@@ -17,6 +17,7 @@ mod proxy;
 pub mod redact;
 pub mod request;
 pub mod response;
+pub mod session;
 pub mod status;
 mod tls;
 mod transport;
@@ -34,6 +35,7 @@ pub use config::{ClientConfig, Trust};
 pub use error::Error;
 pub use request::Credentials;
 pub use response::{Reference, Tokens};
+pub use session::{Authenticator, Session, TokenListener};
 pub use status::OvokStatus;
 
 /// The crate version, as `ovok_version()` reports it.

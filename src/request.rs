@@ -77,6 +77,18 @@ pub fn validate_refresh_token(refresh_token: &str) -> Result<(), Error> {
     check_field("refresh_token", refresh_token, MAX_TOKEN_LEN)
 }
 
+/// Rejects an access token that is empty, overlong, or not fit for an
+/// `Authorization` header (anything but visible ASCII, e.g. a line break).
+pub fn validate_access_token(access_token: &str) -> Result<(), Error> {
+    check_field("access_token", access_token, MAX_TOKEN_LEN)?;
+    if !access_token.bytes().all(|byte| byte.is_ascii_graphic()) {
+        return Err(Error::invalid_argument(
+            "access_token may hold only visible ASCII characters",
+        ));
+    }
+    Ok(())
+}
+
 /// The JSON body of `POST /auth/refresh-token`, zeroized on drop.
 pub fn refresh_body(refresh_token: &str) -> Zeroizing<Vec<u8>> {
     json_body(&RefreshBody { refresh_token }, refresh_token.len())

@@ -5,8 +5,9 @@ use std::ffi::CStr;
 /// What happened to a call. Every result carries exactly one of these.
 ///
 /// The numeric values are part of the stable ABI: they never change and new
-/// values are only ever appended.
-#[repr(C)]
+/// values are only ever appended. In C it is a `uint32_t` whatever the
+/// compiler's enum size, so a value added later never changes a layout.
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OvokStatus {
     /// The call succeeded and the result holds the tokens.
@@ -36,11 +37,14 @@ pub enum OvokStatus {
     InvalidResponse = 11,
     /// A bug in this library: a panic was caught at the C boundary.
     Internal = 12,
+    /// A session has no usable refresh token: it never logged in, it logged
+    /// out, or the server refused its refresh token. Log in again.
+    LoginRequired = 13,
 }
 
 impl OvokStatus {
     /// Every status, in numeric order.
-    pub const ALL: [OvokStatus; 13] = [
+    pub const ALL: [OvokStatus; 14] = [
         OvokStatus::Ok,
         OvokStatus::InvalidArgument,
         OvokStatus::BadRequest,
@@ -54,6 +58,7 @@ impl OvokStatus {
         OvokStatus::Tls,
         OvokStatus::InvalidResponse,
         OvokStatus::Internal,
+        OvokStatus::LoginRequired,
     ];
 
     /// The C name of the status, e.g. `"OVOK_STATUS_UNAUTHORIZED"`.
@@ -77,6 +82,7 @@ impl OvokStatus {
             OvokStatus::Tls => c"OVOK_STATUS_TLS",
             OvokStatus::InvalidResponse => c"OVOK_STATUS_INVALID_RESPONSE",
             OvokStatus::Internal => c"OVOK_STATUS_INTERNAL",
+            OvokStatus::LoginRequired => c"OVOK_STATUS_LOGIN_REQUIRED",
         }
     }
 
@@ -114,7 +120,7 @@ mod tests {
 
     #[test]
     fn raw_values_outside_the_enum_are_rejected() {
-        for raw in [-1, 13, 99, i64::from(u32::MAX), i64::MIN, i64::MAX] {
+        for raw in [-1, 14, 99, i64::from(u32::MAX), i64::MIN, i64::MAX] {
             assert_eq!(OvokStatus::from_raw(raw), None, "{raw}");
         }
     }

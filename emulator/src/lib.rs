@@ -1,4 +1,5 @@
-//! Offline emulator of the Ovok API's auth endpoints (login and refresh).
+//! Offline emulator of the Ovok API's auth endpoints (login, refresh,
+//! logout and `/auth/me`).
 //!
 //! It exists so the SDK's tests, demos and benchmarks, and users' own CI, can
 //! exercise real HTTP, real JSON error shapes and real (HS256) JWTs without
@@ -16,10 +17,12 @@
 use std::fmt;
 use std::time::Duration;
 
+mod faults;
 mod jwt;
 mod routes;
 mod server;
 mod tls;
+mod tokens;
 pub mod users;
 mod validation;
 
@@ -62,6 +65,28 @@ pub struct Config {
     pub tls: Option<TlsIdentity>,
     /// One stderr line per request (method, path, status, time; never bodies).
     pub log_requests: bool,
+    /// Waited before every answer except `/_emulator/stats` (slow-network tests).
+    pub latency: Duration,
+    /// Fraction (0.0–1.0) of requests answered with a NestJS 500 instead,
+    /// except `/_emulator/stats` (retry tests).
+    pub fail_rate: f64,
+    /// Seeds the choice of failed requests: the same seed fails the same
+    /// request numbers.
+    pub seed: u64,
+}
+
+/// Requests received per route since start, whatever their outcome.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// `POST /v2/auth/login` and `POST /auth/login`.
+    pub login_requests: u64,
+    /// `POST /auth/refresh-token`.
+    pub refresh_requests: u64,
+    /// `POST /auth/logout` and `POST /v1/auth/logout`.
+    pub logout_requests: u64,
+    /// `GET /auth/me`.
+    pub me_requests: u64,
 }
 
 impl Default for Config {
@@ -72,6 +97,9 @@ impl Default for Config {
             refresh_lifetime: DEFAULT_REFRESH_LIFETIME,
             tls: None,
             log_requests: false,
+            latency: Duration::ZERO,
+            fail_rate: 0.0,
+            seed: 0,
         }
     }
 }
@@ -103,5 +131,7 @@ mod tests {
         assert_eq!(config.refresh_lifetime.as_secs(), 2_592_000);
         assert!(config.tls.is_none());
         assert!(!config.log_requests);
+        assert_eq!(config.latency, Duration::ZERO);
+        assert_eq!(config.fail_rate, 0.0);
     }
 }

@@ -20,6 +20,9 @@ Options:
   --tls-key PEM             Private key for --tls-cert
   --token-lifetime SECS     Access-token lifetime, reported as expiresIn [default: 3600]
   --refresh-lifetime SECS   Refresh-token lifetime [default: 2592000]
+  --latency MS              Wait this many milliseconds before every answer [default: 0]
+  --fail-rate P             Answer this fraction (0.0-1.0) of requests with a 500 [default: 0]
+  --seed N                  Seed for --fail-rate: the same seed fails the same requests [default: 0]
   --quiet                   Do not log requests to stderr
   -h, --help                Show this help
   -V, --version             Show the version
@@ -38,6 +41,9 @@ struct Args {
     tls_key: Option<PathBuf>,
     token_lifetime: u64,
     refresh_lifetime: u64,
+    latency_ms: u64,
+    fail_rate: f64,
+    seed: u64,
     quiet: bool,
 }
 
@@ -56,6 +62,9 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Parsed, String> 
         tls_key: None,
         token_lifetime: ovok_emulator::DEFAULT_ACCESS_LIFETIME.as_secs(),
         refresh_lifetime: ovok_emulator::DEFAULT_REFRESH_LIFETIME.as_secs(),
+        latency_ms: 0,
+        fail_rate: 0.0,
+        seed: 0,
         quiet: false,
     };
     while let Some(arg) = argv.next() {
@@ -85,6 +94,9 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Parsed, String> 
                 args.refresh_lifetime =
                     seconds("--refresh-lifetime", &value("--refresh-lifetime")?)?
             }
+            "--latency" => args.latency_ms = number("--latency", &value("--latency")?)?,
+            "--seed" => args.seed = number("--seed", &value("--seed")?)?,
+            "--fail-rate" => args.fail_rate = fail_rate(&value("--fail-rate")?)?,
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -103,12 +115,29 @@ fn seconds(name: &str, text: &str) -> Result<u64, String> {
     }
 }
 
+fn number(name: &str, text: &str) -> Result<u64, String> {
+    text.parse::<u64>()
+        .map_err(|_| format!("{name} must be a whole number, got `{text}`"))
+}
+
+fn fail_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(format!(
+            "--fail-rate must be a number from 0 to 1, got `{text}`"
+        )),
+    }
+}
+
 /// Turns arguments into a [`Config`]; errors are user mistakes (exit 2).
 fn build_config(args: &Args) -> Result<Config, String> {
     let mut config = Config {
         access_lifetime: Duration::from_secs(args.token_lifetime),
         refresh_lifetime: Duration::from_secs(args.refresh_lifetime),
         log_requests: !args.quiet,
+        latency: Duration::from_millis(args.latency_ms),
+        fail_rate: args.fail_rate,
+        seed: args.seed,
         ..Config::default()
     };
     if let Some(path) = &args.users {
@@ -207,9 +236,17 @@ mod tests {
             "--quiet",
             "--users",
             "u.json",
+            "--latency",
+            "25",
+            "--fail-rate=0.5",
+            "--seed",
+            "7",
         ]) else {
             panic!()
         };
+        assert_eq!(args.latency_ms, 25);
+        assert_eq!(args.fail_rate, 0.5);
+        assert_eq!(args.seed, 7);
         assert_eq!(args.listen, "127.0.0.1:0");
         assert_eq!(args.token_lifetime, 60);
         assert_eq!(args.refresh_lifetime, 120);
@@ -225,6 +262,10 @@ mod tests {
         assert!(parse(&["--listen"]).unwrap_err().contains("needs a value"));
         assert!(parse(&["--token-lifetime", "0"]).is_err());
         assert!(parse(&["--token-lifetime", "abc"]).is_err());
+        assert!(parse(&["--fail-rate", "1.5"]).is_err());
+        assert!(parse(&["--fail-rate", "x"]).is_err());
+        assert!(parse(&["--latency", "-1"]).is_err());
+        assert!(parse(&["--seed", "1.5"]).is_err());
         assert!(parse(&["--tls-cert", "c.pem"])
             .unwrap_err()
             .contains("together"));

@@ -1,22 +1,23 @@
 //! The API itself, free of any HTTP library: a request's method, URL,
-//! Content-Type and body go in, a status and JSON body come out. Keeping
-//! this pure makes every error case unit-testable without sockets.
+//! Content-Type, Authorization and body go in, a status and JSON body come
+//! out. Keeping this pure makes every error case unit-testable without sockets.
 
-use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::jwt::{self, Signer, ACCESS_TYP, REFRESH_TYP};
+use crate::tokens::{IssuedPair, TokenStore};
 use crate::users::{Reference, User};
 use crate::validation::{self, BodyError};
-use crate::Config;
+use crate::{Config, Stats};
 
 /// Largest accepted request body; matches the real API's body-parser limit.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// A finished response: status code and JSON text.
+/// A finished response: status code and JSON text (empty for 204).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
     pub status: u16,
@@ -28,6 +29,25 @@ pub struct Reply {
 pub enum Route {
     Login,
     Refresh,
+    Logout,
+    Me,
+    /// `GET /_emulator/stats`: the emulator's own counters, never delayed or failed.
+    Stats,
+}
+
+impl Route {
+    /// Whether `--latency` and `--fail-rate` apply to this route.
+    pub fn takes_faults(self) -> bool {
+        self != Route::Stats
+    }
+}
+
+/// The parts of a request the routes read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Request<'a> {
+    pub content_type: Option<&'a str>,
+    pub authorization: Option<&'a str>,
+    pub body: &'a [u8],
 }
 
 /// Resolves a request line to a route, or the NestJS-style 404 for anything
@@ -40,12 +60,15 @@ pub fn route(method: &str, url: &str) -> Result<Route, Reply> {
         _ => path,
     };
     let route = match path {
-        "/v2/auth/login" | "/auth/login" => Some(Route::Login),
-        "/auth/refresh-token" => Some(Route::Refresh),
+        "/v2/auth/login" | "/auth/login" => Some((Route::Login, "POST")),
+        "/auth/refresh-token" => Some((Route::Refresh, "POST")),
+        "/auth/logout" | "/v1/auth/logout" => Some((Route::Logout, "POST")),
+        "/auth/me" => Some((Route::Me, "GET")),
+        "/_emulator/stats" => Some((Route::Stats, "GET")),
         _ => None,
     };
     match route {
-        Some(route) if method == "POST" => Ok(route),
+        Some((route, expected)) if method == expected => Ok(route),
         _ => Err(error(404, format!("Cannot {method} {url}"))),
     }
 }
@@ -113,21 +136,14 @@ struct RefreshResponse {
     expires_in: u64,
 }
 
-/// An issued refresh token that has not been used yet.
-struct Grant {
-    user: usize,
-    exp: u64,
-}
-
-/// Unused refresh tokens by `jti`; removal on use is what makes them single-use.
+/// Requests per route, of any outcome.
 #[derive(Default)]
-struct Grants {
-    by_jti: HashMap<u128, Grant>,
-    inserts_since_prune: u32,
+struct Counters {
+    login: AtomicU64,
+    refresh: AtomicU64,
+    logout: AtomicU64,
+    me: AtomicU64,
 }
-
-/// Expired grants are swept this often so long benchmark runs stay bounded.
-const PRUNE_EVERY: u32 = 4096;
 
 /// Shared state of one emulator instance.
 pub struct App {
@@ -135,7 +151,8 @@ pub struct App {
     signer: Signer,
     access_secs: u64,
     refresh_secs: u64,
-    grants: Mutex<Grants>,
+    tokens: Mutex<TokenStore>,
+    counters: Counters,
 }
 
 impl App {
@@ -149,19 +166,53 @@ impl App {
             signer,
             access_secs: config.access_lifetime.as_secs(),
             refresh_secs: config.refresh_lifetime.as_secs(),
-            grants: Mutex::new(Grants::default()),
+            tokens: Mutex::new(TokenStore::default()),
+            counters: Counters::default(),
         }
     }
 
-    /// Handles a routed request whose body is already known to fit the limit.
+    /// Counts a request to `route`, whatever its outcome will be.
+    pub fn count(&self, route: Route) {
+        let counter = match route {
+            Route::Login => &self.counters.login,
+            Route::Refresh => &self.counters.refresh,
+            Route::Logout => &self.counters.logout,
+            Route::Me => &self.counters.me,
+            Route::Stats => return,
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Requests counted so far, per route.
+    pub fn stats(&self) -> Stats {
+        let load = |counter: &AtomicU64| counter.load(Ordering::SeqCst);
+        Stats {
+            login_requests: load(&self.counters.login),
+            refresh_requests: load(&self.counters.refresh),
+            logout_requests: load(&self.counters.logout),
+            me_requests: load(&self.counters.me),
+        }
+    }
+
+    /// Answers a routed request whose body is already known to fit the limit.
+    pub fn answer(&self, route: Route, request: &Request<'_>) -> Reply {
+        match route {
+            Route::Login | Route::Refresh => self.handle(route, request.content_type, request.body),
+            Route::Logout => self.logout(request.authorization),
+            Route::Me => self.me(request.authorization),
+            Route::Stats => json_reply(&self.stats()),
+        }
+    }
+
+    /// Handles a JSON-body route (login or refresh).
     pub fn handle(&self, route: Route, content_type: Option<&str>, body: &[u8]) -> Reply {
         let object = match parse_json_body(content_type, body) {
             Ok(object) => object,
             Err(e) => return error(400, e.message()),
         };
         match route {
-            Route::Login => self.login(&object),
             Route::Refresh => self.refresh(&object),
+            _ => self.login(&object),
         }
     }
 
@@ -187,7 +238,8 @@ impl App {
     }
 
     fn issue_login(&self, user_index: usize) -> Reply {
-        let Some((access_token, refresh_token)) = self.issue_pair(user_index) else {
+        let session = self.lock_tokens().new_session();
+        let Some((access_token, refresh_token)) = self.issue_pair(user_index, session) else {
             return internal_error();
         };
         let user = &self.users[user_index];
@@ -205,10 +257,10 @@ impl App {
             Ok(token) => token,
             Err(problems) => return error(422, problems),
         };
-        let Some(user_index) = self.redeem(token) else {
+        let Some((user_index, session)) = self.redeem(token) else {
             return error(401, "Invalid refresh token");
         };
-        let Some((access_token, refresh_token)) = self.issue_pair(user_index) else {
+        let Some((access_token, refresh_token)) = self.issue_pair(user_index, session) else {
             return internal_error();
         };
         json_reply(&RefreshResponse {
@@ -218,56 +270,142 @@ impl App {
         })
     }
 
-    /// Consumes a refresh token, returning whose it was. Every failure mode
-    /// (bad signature, wrong type, expired, unknown, reused) looks the same.
-    fn redeem(&self, token: &str) -> Option<usize> {
-        let claims = self.signer.verify(token)?;
-        if claims.typ != REFRESH_TYP {
-            return None;
-        }
-        let jti = u128::from_str_radix(&claims.jti, 16).ok()?;
-        let grant = self.lock_grants().by_jti.remove(&jti)?;
-        (grant.exp > jwt::now()).then_some(grant.user)
+    /// Consumes a refresh token, returning whose it was and its session.
+    /// Every failure mode (bad signature, wrong type, expired, unknown,
+    /// reused, logged out) looks the same.
+    fn redeem(&self, token: &str) -> Option<(usize, u64)> {
+        let jti = verified_jti(&self.signer, token, REFRESH_TYP)?;
+        self.lock_tokens().redeem(jti, jwt::now())
     }
 
-    fn issue_pair(&self, user_index: usize) -> Option<(String, String)> {
+    fn issue_pair(&self, user_index: usize, session: u64) -> Option<(String, String)> {
         let sub = &self.users[user_index].profile.reference;
         let now = jwt::now();
-        let (access, _) = self
+        let (access, access_jti) = self
             .signer
             .issue(ACCESS_TYP, sub, now, self.access_secs)
             .ok()?;
-        let (refresh, jti) = self
+        let (refresh, refresh_jti) = self
             .signer
             .issue(REFRESH_TYP, sub, now, self.refresh_secs)
             .ok()?;
-        let mut grants = self.lock_grants();
-        grants.inserts_since_prune += 1;
-        if grants.inserts_since_prune >= PRUNE_EVERY {
-            grants.inserts_since_prune = 0;
-            grants.by_jti.retain(|_, grant| grant.exp > now);
-        }
-        grants.by_jti.insert(
-            jti,
-            Grant {
-                user: user_index,
-                exp: now.saturating_add(self.refresh_secs),
-            },
-        );
+        let pair = IssuedPair {
+            user: user_index,
+            session,
+            access_jti,
+            access_exp: now.saturating_add(self.access_secs),
+            refresh_jti,
+            refresh_exp: now.saturating_add(self.refresh_secs),
+        };
+        self.lock_tokens().insert_pair(pair, now);
         Some((access, refresh))
     }
 
-    fn lock_grants(&self) -> std::sync::MutexGuard<'_, Grants> {
-        // A panic while holding this lock cannot leave the map half-updated
-        // (single insert/remove/retain calls), so a poisoned lock is still usable.
-        self.grants.lock().unwrap_or_else(PoisonError::into_inner)
+    /// `POST /auth/logout`: 204, the bearer denylisted and its session's
+    /// refresh token revoked; idempotent.
+    fn logout(&self, authorization: Option<&str>) -> Reply {
+        let Some(jti) = self.bearer_jti(authorization) else {
+            return unauthorized();
+        };
+        match self.lock_tokens().logout(jti, jwt::now()) {
+            Ok(()) => Reply {
+                status: 204,
+                body: String::new(),
+            },
+            Err(_) => unauthorized(),
+        }
+    }
+
+    /// `GET /auth/me`: who the bearer is, or 401.
+    fn me(&self, authorization: Option<&str>) -> Reply {
+        let Some(jti) = self.bearer_jti(authorization) else {
+            return unauthorized();
+        };
+        let tokens = self.lock_tokens();
+        let Ok((user, session)) = tokens.check_access(jti, jwt::now()) else {
+            return unauthorized();
+        };
+        let sessions = tokens.live_sessions(user);
+        drop(tokens);
+        json_reply(&me_body(&self.users[user], session, &sessions))
+    }
+
+    /// The `jti` of a verified access token in an `Authorization: Bearer` header.
+    fn bearer_jti(&self, authorization: Option<&str>) -> Option<u128> {
+        verified_jti(&self.signer, bearer(authorization)?, ACCESS_TYP)
+    }
+
+    fn lock_tokens(&self) -> std::sync::MutexGuard<'_, TokenStore> {
+        // A panic while holding this lock cannot leave the maps inconsistent
+        // in a way that matters to a test double; a poisoned lock is still usable.
+        self.tokens.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Number of refresh tokens issued and not yet used (or swept).
     #[cfg(test)]
     pub fn outstanding_refresh_tokens(&self) -> usize {
-        self.lock_grants().by_jti.len()
+        self.lock_tokens().outstanding_refresh_tokens()
     }
+}
+
+/// The token of `Authorization: Bearer <token>` (scheme in any case).
+fn bearer(authorization: Option<&str>) -> Option<&str> {
+    let (scheme, token) = authorization?.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The `jti` of a correctly signed token of type `typ`.
+fn verified_jti(signer: &Signer, token: &str, typ: &str) -> Option<u128> {
+    let claims = signer.verify(token)?;
+    if claims.typ != typ {
+        return None;
+    }
+    u128::from_str_radix(&claims.jti, 16).ok()
+}
+
+fn unauthorized() -> Reply {
+    error(401, "Unauthorized")
+}
+
+/// A small `/auth/me` answer in the real API's shape: enough to prove a token works.
+fn me_body(user: &User, session: u64, live_sessions: &[u64]) -> Value {
+    let (resource_type, id) = user
+        .profile
+        .reference
+        .split_once('/')
+        .unwrap_or(("Patient", user.profile.reference.as_str()));
+    let project_id = user
+        .project
+        .reference
+        .split_once('/')
+        .map_or(user.project.reference.as_str(), |(_, id)| id);
+    let sessions: Vec<Value> = live_sessions
+        .iter()
+        .map(|id| json!({"id": format!("{id:016x}"), "current": *id == session}))
+        .collect();
+    json!({
+        "project": {
+            "resourceType": "Project",
+            "id": project_id,
+            "name": user.project.display,
+        },
+        "membership": {
+            "resourceType": "ProjectMembership",
+            "id": format!("{session:016x}"),
+            "project": {"reference": user.project.reference, "display": user.project.display},
+            "profile": {"reference": user.profile.reference, "display": user.profile.display},
+        },
+        "profile": {
+            "resourceType": resource_type,
+            "id": id,
+            "name": [{"text": user.profile.display}],
+            "telecom": [{"system": "email", "value": user.email}],
+        },
+        "config": {"resourceType": "UserConfiguration"},
+        "accessPolicy": null,
+        "security": {"mfaEnrolled": false, "sessions": sessions},
+    })
 }
 
 fn parse_json_body(

@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::routes::{self, App, MAX_BODY_BYTES};
-use crate::{tls, Config};
+use crate::faults::{self, Faults};
+use crate::routes::{self, App, Request, MAX_BODY_BYTES};
+use crate::{tls, Config, Stats};
 
 /// Connections served at once; further ones are closed right after accept.
 const MAX_CONNECTIONS: usize = 512;
@@ -56,6 +57,7 @@ pub struct Emulator {
 /// State shared by the accept thread and every connection thread.
 struct Shared {
     app: App,
+    faults: Faults,
     tls: Option<Arc<ServerConfig>>,
     log: bool,
     stopping: AtomicBool,
@@ -79,6 +81,7 @@ impl Emulator {
     /// returns once the socket accepts connections.
     pub fn start(listen: &str, config: Config) -> io::Result<Emulator> {
         crate::users::check_users(&config.users)
+            .and_then(|()| faults::check_fail_rate(config.fail_rate))
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let tls_config = config.tls.as_ref().map(tls::server_config).transpose()?;
         let listener = bind(listen)?;
@@ -90,6 +93,7 @@ impl Emulator {
         };
         let shared = Arc::new(Shared {
             app: App::new(&config)?,
+            faults: Faults::new(config.latency, config.fail_rate, config.seed),
             tls: tls_config,
             log: config.log_requests,
             stopping: AtomicBool::new(false),
@@ -125,6 +129,31 @@ impl Emulator {
     /// Requests answered so far, of any status.
     pub fn requests_served(&self) -> u64 {
         self.shared.served.load(Ordering::SeqCst)
+    }
+
+    /// Requests received per route so far (also `GET /_emulator/stats`).
+    pub fn stats(&self) -> Stats {
+        self.shared.app.stats()
+    }
+
+    /// Refresh requests received so far, of any outcome.
+    pub fn refresh_requests(&self) -> u64 {
+        self.stats().refresh_requests
+    }
+
+    /// Login requests received so far, of any outcome.
+    pub fn login_requests(&self) -> u64 {
+        self.stats().login_requests
+    }
+
+    /// Logout requests received so far, of any outcome.
+    pub fn logout_requests(&self) -> u64 {
+        self.stats().logout_requests
+    }
+
+    /// `/auth/me` requests received so far, of any outcome.
+    pub fn me_requests(&self) -> u64 {
+        self.stats().me_requests
     }
 
     /// TCP connections accepted so far. With keep-alive, many requests share
@@ -395,6 +424,8 @@ struct Head {
     target: String,
     content_type: String,
     has_content_type: bool,
+    authorization: String,
+    has_authorization: bool,
     http10: bool,
     content_length: Option<u64>,
     chunked: bool,
@@ -429,6 +460,7 @@ impl From<io::Error> for BodyError {
 fn status_line(status: u16) -> &'static [u8] {
     match status {
         200 => b"HTTP/1.1 200 OK\r\n",
+        204 => b"HTTP/1.1 204 No Content\r\n",
         400 => b"HTTP/1.1 400 Bad Request\r\n",
         401 => b"HTTP/1.1 401 Unauthorized\r\n",
         404 => b"HTTP/1.1 404 Not Found\r\n",
@@ -486,6 +518,11 @@ impl Connection {
         started: Instant,
     ) -> io::Result<Next> {
         let (method, target) = (head.method.as_str(), head.target.as_str());
+        let routed = routes::route(method, target);
+        if let Ok(route) = routed {
+            shared.app.count(route);
+        }
+        let faulty = routed.as_ref().map_or(true, |route| route.takes_faults());
         self.body.clear();
         if self.body.capacity() > KEEP_CAPACITY {
             self.body.shrink_to(KEEP_CAPACITY);
@@ -515,21 +552,31 @@ impl Connection {
             Ok(()) => {}
             Err(BodyError::Io) => return Ok(Next::End(Ending::Broken)),
             Err(BodyError::TooLarge) => {
-                return self.fail(shared, stream, method, target, started, routes::too_large())
+                delay(shared, faulty);
+                return self.fail(shared, stream, method, target, started, routes::too_large());
             }
             Err(BodyError::Malformed) => {
+                delay(shared, faulty);
                 let reply = routes::error(400, "malformed chunked request body");
                 return self.fail(shared, stream, method, target, started, reply);
             }
         }
 
-        let reply = match routes::route(method, target) {
+        let reply = match routed {
+            _ if faulty && shared.faults.should_fail() => faults::injected_failure(),
             Err(reply) => reply,
             Ok(route) => {
-                let content_type = head.has_content_type.then_some(head.content_type.as_str());
-                shared.app.handle(route, content_type, &self.body)
+                let request = Request {
+                    content_type: head.has_content_type.then_some(head.content_type.as_str()),
+                    authorization: head
+                        .has_authorization
+                        .then_some(head.authorization.as_str()),
+                    body: &self.body,
+                };
+                shared.app.answer(route, &request)
             }
         };
+        delay(shared, faulty);
         let connection_header: &[u8] = if head.close {
             b"Connection: close\r\n"
         } else if head.http10 {
@@ -595,7 +642,12 @@ impl Connection {
         out.extend_from_slice(status_line(status));
         out.extend_from_slice(FIXED_HEADERS);
         out.extend_from_slice(connection_header);
-        write!(out, "Content-Length: {}\r\n\r\n", body.len())?;
+        if status == 204 {
+            // RFC 9110 §8.6: no Content-Length on a 204.
+            out.extend_from_slice(b"\r\n");
+        } else {
+            write!(out, "Content-Length: {}\r\n\r\n", body.len())?;
+        }
         if !head_only {
             out.extend_from_slice(body);
         }
@@ -767,6 +819,8 @@ fn parse_head(bytes: &[u8], head: &mut Head) -> Result<Option<usize>, HeadError>
     head.http10 = version == 0;
     head.content_type.clear();
     head.has_content_type = false;
+    head.authorization.clear();
+    head.has_authorization = false;
     head.content_length = None;
     head.chunked = false;
     head.expect_continue = false;
@@ -794,6 +848,11 @@ fn parse_head(bytes: &[u8], head: &mut Head) -> Result<Option<usize>, HeadError>
             }
         } else if name.eq_ignore_ascii_case("expect") {
             head.expect_continue = value.eq_ignore_ascii_case(b"100-continue");
+        } else if name.eq_ignore_ascii_case("authorization") && !head.has_authorization {
+            if let Ok(text) = std::str::from_utf8(value) {
+                head.authorization.push_str(text);
+                head.has_authorization = true;
+            }
         } else if name.eq_ignore_ascii_case("content-type") && !head.has_content_type {
             // A non-UTF-8 Content-Type is not JSON's; treat it as absent (400).
             if let Ok(text) = std::str::from_utf8(value) {
@@ -837,6 +896,14 @@ fn trim(bytes: &[u8]) -> &[u8] {
         .rposition(|b| !is_space(b))
         .map_or(start, |i| i + 1);
     &bytes[start..end]
+}
+
+/// `--latency`: waits before an answer that takes faults. Each connection has
+/// its own thread, so only this connection waits.
+fn delay(shared: &Shared, faulty: bool) {
+    if faulty && !shared.faults.latency.is_zero() {
+        thread::sleep(shared.faults.latency);
+    }
 }
 
 fn log(shared: &Shared, method: &str, target: &str, started: Instant, status: u16) {

@@ -209,6 +209,13 @@ fn usage_errors_exit_2_and_help_exits_0() {
     assert_eq!(code, Some(0));
     assert!(stdout.contains("--listen"));
     assert!(stdout.contains("--refresh-lifetime"));
+    for flag in ["--latency", "--fail-rate", "--seed"] {
+        assert!(stdout.contains(flag), "{flag} missing from help");
+    }
+
+    let (code, _, stderr) = run_to_end(&["--fail-rate", "2"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("--fail-rate"), "{stderr}");
 
     let (code, _, stderr) = run_to_end(&["--frobnicate"]);
     assert_eq!(code, Some(2));
@@ -217,6 +224,25 @@ fn usage_errors_exit_2_and_help_exits_0() {
     let (code, _, stderr) = run_to_end(&["--tls-cert", "x.pem"]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("--tls-key"), "{stderr}");
+}
+
+#[test]
+fn fail_rate_and_latency_flags_take_effect() {
+    let running = Running::start(&[
+        "--quiet",
+        "--fail-rate",
+        "1",
+        "--seed",
+        "3",
+        "--latency",
+        "1",
+    ]);
+    let mut http = Http::connect(running.addr());
+    let response = http.post_json("/v2/auth/login", &demo_login_body());
+    assert_eq!(response.status, 500);
+    assert_eq!(response.json()["error"], "Internal Server Error");
+    let stats = http.request("GET", "/_emulator/stats", &[], b"").json();
+    assert_eq!(stats["loginRequests"], 1);
 }
 
 #[test]

@@ -7,6 +7,7 @@
 use std::ffi::{c_char, CString};
 use std::path::Path;
 use std::ptr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::panic;
@@ -41,23 +42,39 @@ pub struct OvokClientBuilder {
 
 /// A configured client with its own connection pool.
 ///
-/// Made by `ovok_client_build`, used with `ovok_client_login` and
-/// `ovok_client_refresh`, freed with `ovok_client_free`. Safe to use from
-/// many threads at once. Each client holds its own pool of open
-/// connections (a few hundred KiB once used), so build one and share it
-/// rather than building one per call.
+/// Made by `ovok_client_build`, used with `ovok_client_login`,
+/// `ovok_client_refresh` and `ovok_session_new`, freed with
+/// `ovok_client_free`. Safe to use from many threads at once. Each client
+/// holds its own pool of open connections (a few hundred KiB once used), so
+/// build one and share it rather than building one per call.
+///
+/// A client is reference counted inside: every running call and every
+/// session holds its own reference, so `ovok_client_free` while calls run
+/// is safe. They finish normally, and the pool closes when the last one ends.
 pub struct OvokClient {
     client: Client,
 }
 
 impl OvokClient {
+    /// Takes a reference of its own on a client, for the length of a call.
+    ///
     /// # Safety
     /// `client` is NULL or a live client from `ovok_client_build`.
-    pub(crate) unsafe fn client<'a>(client: *const OvokClient) -> Result<&'a Client, Error> {
-        // SAFETY: as promised by the caller.
-        unsafe { client.as_ref() }
-            .map(|c| &c.client)
-            .ok_or_else(|| Error::invalid_argument("client is NULL"))
+    pub(crate) unsafe fn acquire(client: *const OvokClient) -> Result<Arc<OvokClient>, Error> {
+        if client.is_null() {
+            return Err(Error::invalid_argument("client is NULL"));
+        }
+        // SAFETY: a live client came from `Arc::into_raw` in
+        // `ovok_client_build`, and the caller still holds its reference.
+        unsafe {
+            Arc::increment_strong_count(client);
+            Ok(Arc::from_raw(client))
+        }
+    }
+
+    /// The core client behind this C handle.
+    pub(crate) fn core(&self) -> &Client {
+        &self.client
     }
 }
 
@@ -324,13 +341,15 @@ pub unsafe extern "C" fn ovok_client_build(
     };
     if let Some(client) = built {
         // SAFETY: as above.
-        unsafe { client_out.write(Box::into_raw(Box::new(OvokClient { client }))) };
+        let shared = Arc::into_raw(Arc::new(OvokClient { client }));
+        unsafe { client_out.write(shared.cast_mut()) };
     }
     status
 }
 
-/// Frees a client and closes its pooled connections. NULL is fine. No call
-/// may be using the client at the same time.
+/// Gives up the caller's reference to a client. NULL is fine. Calls still
+/// running on it, and sessions made from it, keep it alive on their own
+/// references; its pooled connections close when the last one ends.
 ///
 /// # Safety
 /// `client` is NULL or a live client, freed only once.
@@ -340,8 +359,9 @@ pub unsafe extern "C" fn ovok_client_free(client: *mut OvokClient) {
         || (),
         || {
             if !client.is_null() {
-                // SAFETY: as promised by the caller.
-                drop(unsafe { Box::from_raw(client) });
+                // SAFETY: as promised by the caller; the pointer came from
+                // `Arc::into_raw` in `ovok_client_build`.
+                drop(unsafe { Arc::from_raw(client.cast_const()) });
             }
         },
     );

@@ -64,7 +64,7 @@ pub unsafe extern "C" fn ovok_client_login(
     // SAFETY: the caller passes NULL or a live client, and valid strings.
     result_of(|| unsafe {
         login_with(
-            OvokClient::client(client)?,
+            OvokClient::acquire(client)?.core(),
             base_url,
             email,
             password,
@@ -112,7 +112,9 @@ pub unsafe extern "C" fn ovok_client_refresh(
     refresh_token: *const c_char,
 ) -> *mut OvokResult {
     // SAFETY: the caller passes NULL or a live client, and valid strings.
-    result_of(|| unsafe { refresh_with(OvokClient::client(client)?, base_url, refresh_token) })
+    result_of(|| unsafe {
+        refresh_with(OvokClient::acquire(client)?.core(), base_url, refresh_token)
+    })
 }
 
 /// Runs a call inside the panic boundary and hands its outcome to C.

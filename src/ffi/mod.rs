@@ -8,9 +8,10 @@ mod result;
 
 mod client;
 mod panic;
+mod session;
 mod strings;
 
-use std::ffi::{c_char, c_int, CStr};
+use std::ffi::{c_char, CStr};
 
 pub use client::{
     ovok_client_build, ovok_client_builder_add_ca_file, ovok_client_builder_add_ca_pem,
@@ -23,14 +24,19 @@ pub use client::{
 pub use client::{OvokClient, OvokClientBuilder};
 pub use login::{ovok_client_login, ovok_client_refresh, ovok_login, ovok_refresh};
 pub use result::{ovok_result_free, OvokResult};
+pub use session::{
+    ovok_session_access_token, ovok_session_free, ovok_session_invalidate, ovok_session_login,
+    ovok_session_logout, ovok_session_new, ovok_session_restore, ovok_session_set_token_listener,
+    OvokSession, OvokTokenListener,
+};
 
 use crate::status::OvokStatus;
 
-/// An `OvokStatus` as C passes it in: any int, valid or not. The header
-/// calls it `OvokStatus`; C enums and ints share one ABI.
+/// An `OvokStatus` as C passes it in: any `uint32_t`, valid or not. The
+/// header calls it `OvokStatus`, the fixed-width type of the enum.
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug)]
-pub struct OvokStatusValue(pub c_int);
+pub struct OvokStatusValue(pub u32);
 
 /// The name of a status as a static string, e.g. "OVOK_STATUS_UNAUTHORIZED";
 /// "OVOK_STATUS_UNKNOWN" for a value outside the enum. Never NULL; do not free.

@@ -26,7 +26,8 @@ pub struct OvokResult {
     /// contains the password or a token.
     pub error_message: *const c_char,
     /// The bearer access token (a JWT). Non-NULL exactly when `status` is
-    /// `OVOK_STATUS_OK`.
+    /// `OVOK_STATUS_OK`, except in the result of `ovok_session_logout`,
+    /// which never holds tokens.
     pub access_token: *const c_char,
     /// The refresh token; NULL when the server sent none.
     pub refresh_token: *const c_char,
@@ -78,6 +79,15 @@ impl OvokResult {
         Box::into_raw(Box::new(result))
     }
 
+    /// A result with a status and no tokens, for calls such as a logout.
+    pub(crate) fn status_only(outcome: Result<u16, Error>) -> *mut OvokResult {
+        let result = match outcome {
+            Ok(http_status) => OvokResult::empty(OvokStatus::Ok, http_status),
+            Err(error) => OvokResult::from_error(&error),
+        };
+        Box::into_raw(Box::new(result))
+    }
+
     /// The result returned when a panic was caught.
     pub(crate) fn internal_error() -> *mut OvokResult {
         OvokResult::into_raw(Err(Error::new(
@@ -116,7 +126,7 @@ impl OvokResult {
     ///
     /// # Safety
     /// `result` came from `into_raw` and has not been freed yet.
-    unsafe fn free(result: *mut OvokResult) {
+    pub(crate) unsafe fn free(result: *mut OvokResult) {
         // SAFETY: the caller promises `result` is a live Box from `into_raw`.
         let result = unsafe { Box::from_raw(result) };
         for field in [

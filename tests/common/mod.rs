@@ -70,7 +70,7 @@ pub fn refresh_raw(base_url: Option<&str>, refresh_token: Option<&str>) -> Outco
 }
 
 /// Copies a result out and frees it.
-fn take(result: *mut OvokResult) -> Outcome {
+pub fn take(result: *mut OvokResult) -> Outcome {
     assert!(!result.is_null(), "the library returned a NULL result");
     // SAFETY: non-NULL results are valid until freed.
     let outcome = unsafe { read_result(&*result) };

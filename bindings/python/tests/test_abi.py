@@ -70,7 +70,7 @@ def test_structure_offsets_and_size_match_a_c_compiler(tmp_path: Path) -> None:
     actual = {name: getattr(_ffi.OvokResult, name).offset for name in fields}
     assert actual == {name: int(expected[name]) for name in fields}
     assert ctypes.sizeof(_ffi.OvokResult) == int(expected["sizeof"])
-    assert ctypes.sizeof(ctypes.c_int) == int(expected["enum"])
+    assert ctypes.sizeof(ctypes.c_uint32) == int(expected["enum"])
 
 
 def test_status_enum_mirrors_the_header() -> None:
@@ -109,6 +109,14 @@ def test_every_header_function_is_declared() -> None:
         "ovok_login",
         "ovok_refresh",
         "ovok_result_free",
+        "ovok_session_access_token",
+        "ovok_session_free",
+        "ovok_session_invalidate",
+        "ovok_session_login",
+        "ovok_session_logout",
+        "ovok_session_new",
+        "ovok_session_restore",
+        "ovok_session_set_token_listener",
         "ovok_status_name",
         "ovok_version",
     ]

@@ -24,6 +24,7 @@ EXPECTED_CLASSES = {
     ovok.OvokStatus.TLS: ovok.TLSError,
     ovok.OvokStatus.INVALID_RESPONSE: ovok.InvalidResponseError,
     ovok.OvokStatus.INTERNAL: ovok.InternalError,
+    ovok.OvokStatus.LOGIN_REQUIRED: ovok.LoginRequiredError,
 }
 
 

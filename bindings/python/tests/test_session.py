@@ -1,13 +1,21 @@
-"""`ovok.Session`: logging in on first use, refreshing, logging in again, single flight.
+"""`ovok.Session` on libovok's core session, against the emulator.
 
-A `SpyClient` counts the logins and refreshes a session makes, and can slow
-them down (to widen races) or make refreshes fail.
+Request counts come from the emulator's `GET /_emulator/stats`, so they
+count what reached the server. Expiry is made deterministic with
+`invalidate()`, `restore()` or a `refresh_margin` longer than a token's
+lifetime, never by sleeping.
 """
 
 from __future__ import annotations
 
+import copy
+import json
+import pickle
+import socket
+import sys
 import threading
-import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Optional
@@ -15,72 +23,64 @@ from typing import Any, Callable, Optional
 import pytest
 
 import ovok
-from ovok import _login
 
-from conftest import DEMO_CLIENT_ID, DEMO_EMAIL, DEMO_PASSWORD, SHORT_TOKEN_LIFETIME
+from conftest import DEMO_CLIENT_ID, DEMO_EMAIL, DEMO_PASSWORD
 
 THREADS = 32
 
 
-class SpyClient(ovok.Client):
-    def __init__(self) -> None:
-        super().__init__()
-        self._count_lock = threading.Lock()
-        self.logins = 0
-        self.refreshes = 0
-        self.delay = 0.0
-        self.refresh_error: Optional[Exception] = None
-        self.replace_password: Optional[str] = None
-        self.last: Optional[ovok.TokenResult] = None
-
-    def login(
-        self, email: str, password: str, client_id: str, *, base_url: Optional[str] = None
-    ) -> ovok.LoginResult:
-        with self._count_lock:
-            self.logins += 1
-        time.sleep(self.delay)
-        if self.replace_password is not None:
-            password = self.replace_password
-        result = super().login(email, password, client_id, base_url=base_url)
-        self.last = result
-        return result
-
-    def refresh(self, refresh_token: str, *, base_url: Optional[str] = None) -> ovok.TokenResult:
-        with self._count_lock:
-            self.refreshes += 1
-        time.sleep(self.delay)
-        if self.refresh_error is not None:
-            raise self.refresh_error
-        result = super().refresh(refresh_token, base_url=base_url)
-        self.last = result
-        return result
-
-    @property
-    def counts(self) -> tuple[int, int]:
-        """(logins, refreshes)"""
-        return self.logins, self.refreshes
-
-    @property
-    def last_access_token(self) -> str:
-        assert self.last is not None
-        return self.last.access_token
-
-    @property
-    def last_refresh_token(self) -> str:
-        assert self.last is not None and self.last.refresh_token is not None
-        return self.last.refresh_token
+def stats(base_url: str) -> dict[str, int]:
+    with urllib.request.urlopen(f"{base_url}/_emulator/stats", timeout=10) as response:
+        counts: dict[str, int] = json.load(response)
+        return counts
 
 
-@pytest.fixture
-def spy() -> Iterator[SpyClient]:
-    with SpyClient() as client:
-        yield client
+class Counts:
+    """Requests the emulator served since this object was made."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.start = stats(base_url)
+
+    def __call__(self) -> tuple[int, int]:
+        """(logins, refreshes) since the start."""
+        now = stats(self.base_url)
+        return (
+            now["loginRequests"] - self.start["loginRequests"],
+            now["refreshRequests"] - self.start["refreshRequests"],
+        )
 
 
-def demo_session(base_url: str, spy: Optional[SpyClient] = None, **options: Any) -> ovok.Session:
-    return ovok.Session(
-        DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID, base_url=base_url, client=spy, **options
+def me(base_url: str, access_token: str) -> int:
+    request = urllib.request.Request(
+        f"{base_url}/auth/me", headers={"Authorization": f"Bearer {access_token}"}
     )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status: int = response.status
+            return status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+class Heard:
+    """An `on_tokens` callback that records what it hears."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.tokens: list[Optional[ovok.TokenResult]] = []
+
+    def __call__(self, tokens: Optional[ovok.TokenResult]) -> None:
+        with self.lock:
+            self.tokens.append(tokens)
+
+    @property
+    def access_tokens(self) -> list[Optional[str]]:
+        return [None if t is None else t.access_token for t in self.tokens]
+
+
+def demo_session(base_url: str, **options: Any) -> ovok.Session:
+    return ovok.Session(DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID, base_url=base_url, **options)
 
 
 def all_at_once(call: Callable[[], str], threads: int = THREADS) -> list[object]:
@@ -98,248 +98,330 @@ def all_at_once(call: Callable[[], str], threads: int = THREADS) -> list[object]
         return list(pool.map(one, range(threads)))
 
 
-# --- logging in, refreshing, logging in again ------------------------------------------------
+class Switch:
+    """A loopback TCP forwarder to the emulator that can be switched off:
+    while off, it accepts each connection and closes it at once."""
+
+    def __init__(self, target: str) -> None:
+        host, port = target.removeprefix("http://").split(":")
+        self.target = (host, int(port))
+        self._up = True
+        self._open: list[socket.socket] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.base_url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self._up:
+                client.close()
+                continue
+            server = socket.create_connection(self.target)
+            self._open += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    @property
+    def up(self) -> bool:
+        return self._up
+
+    @up.setter
+    def up(self, up: bool) -> None:
+        """Switching off also cuts the connections that are open (and pooled)."""
+        self._up = up
+        if not up:
+            for end in self._open:
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self._open.clear()
+
+    def close(self) -> None:
+        self.up = False
+        self.listener.close()
 
 
-def test_the_first_use_logs_in_and_the_token_is_reused(emulator: str, spy: SpyClient) -> None:
-    session = demo_session(emulator, spy)
-    assert spy.counts == (0, 0)  # nothing happens before first use
+@pytest.fixture
+def switch(emulator: str) -> Iterator[Switch]:
+    forwarder = Switch(emulator)
+    yield forwarder
+    forwarder.close()
+
+
+# --- logging in and staying logged in ---------------------------------------------------------
+
+
+def test_the_first_use_logs_in_and_the_token_is_reused(emulator: str) -> None:
+    counts = Counts(emulator)
+    session = demo_session(emulator)
+    assert counts() == (0, 0)  # nothing happens before first use
     token = session.access_token
-    assert token == spy.last_access_token
-    assert spy.counts == (1, 0)
+    assert me(emulator, token) == 200
     assert session.access_token == token
     assert session.authorization_header() == {"Authorization": f"Bearer {token}"}
-    assert spy.counts == (1, 0)
+    assert counts() == (1, 0)
 
 
-def test_a_token_within_the_margin_is_refreshed(short_lived_emulator: str, spy: SpyClient) -> None:
-    # Tokens live 3 s; with a 2 s margin a token is due for refresh after 1 s.
-    assert SHORT_TOKEN_LIFETIME == 3
-    session = demo_session(short_lived_emulator, spy, refresh_margin=2)
-    first = session.access_token
-    assert session.access_token == first  # not due yet
-    assert spy.counts == (1, 0)
-    time.sleep(1.2)
-    second = session.access_token
-    assert second != first
-    assert spy.counts == (1, 1)
-    assert second == spy.last_access_token
-    assert type(spy.last) is ovok.TokenResult  # it came from the refresh
-
-
-def test_32_threads_at_once_cause_one_refresh(emulator: str, spy: SpyClient) -> None:
-    # Made due by invalidate() rather than by waiting: the new token then
-    # lives an hour, so however slowly the 32 threads get their turn, no
-    # second refresh can become due (test_a_token_within_the_margin_is_refreshed
-    # covers the expiry).
-    session = demo_session(emulator, spy)
+def test_32_threads_on_an_expired_session_cause_one_refresh(emulator: str) -> None:
+    heard = Heard()
+    session = demo_session(emulator, on_tokens=heard)
     first = session.access_token
     session.invalidate()
-    spy.delay = 0.2  # keep the refresh in flight while the others arrive
+    counts = Counts(emulator)
     outcomes = all_at_once(lambda: session.access_token)
-    assert spy.counts == (1, 1)
-    assert set(outcomes) == {spy.last_access_token}
+    assert counts() == (0, 1)
+    assert len(set(outcomes)) == 1
     assert first not in outcomes
+    assert heard.access_tokens == [first, outcomes[0]]
 
 
-def test_32_threads_at_once_when_the_token_nears_expiry(
-    short_lived_emulator: str, spy: SpyClient
-) -> None:
-    session = demo_session(short_lived_emulator, spy, refresh_margin=2)
-    session.access_token
-    time.sleep(1.2)  # due now; the refreshed token is not due for another second
-    spy.delay = 0.2
+def test_32_threads_on_a_fresh_session_cause_one_login(emulator: str) -> None:
+    session = demo_session(emulator)
+    counts = Counts(emulator)
     outcomes = all_at_once(lambda: session.access_token)
-    assert spy.counts == (1, 1)
-    assert set(outcomes) == {spy.last_access_token}
+    assert counts() == (1, 0)
+    assert len(set(outcomes)) == 1
 
 
-def test_a_rejected_refresh_token_means_logging_in_again(emulator: str, spy: SpyClient) -> None:
-    session = demo_session(emulator, spy)
+def test_a_margin_longer_than_the_lifetime_refreshes_every_time(emulator: str) -> None:
+    # The emulator's tokens live 3600 s.
+    session = demo_session(emulator, refresh_margin=7200)
+    counts = Counts(emulator)
     first = session.access_token
-    # Spend the session's refresh token behind its back: its copy is now "used".
-    ovok.refresh(spy.last_refresh_token, base_url=emulator)
-    session.invalidate()
     second = session.access_token
-    assert spy.counts == (2, 1)  # the refresh got 401, then a new login
-    assert second != first
-    assert second == spy.last_access_token
-    assert isinstance(spy.last, ovok.LoginResult)
+    assert counts() == (1, 1)  # the login's token is already due
+    assert first != second
 
 
-def test_other_refresh_errors_propagate_and_the_next_call_retries(
-    emulator: str, spy: SpyClient
-) -> None:
-    session = demo_session(emulator, spy)
+def test_the_listener_sees_every_rotation(emulator: str) -> None:
+    heard = Heard()
+    session = demo_session(emulator, on_tokens=heard)
+    tokens = [session.tokens()]
+    for _ in range(5):
+        session.invalidate()
+        tokens.append(session.tokens())
+    assert heard.tokens == tokens
+    refresh_tokens = [t.refresh_token for t in tokens]
+    assert len(set(refresh_tokens)) == len(refresh_tokens)  # every refresh rotated
+
+
+def test_a_refused_refresh_token_means_logging_in_again(emulator: str) -> None:
+    heard = Heard()
+    session = demo_session(emulator, on_tokens=heard)
     session.access_token
-    spy.refresh_error = ovok.ConnectionError(
-        "scripted outage", status=ovok.OvokStatus.CONNECTION
-    )
+    saved = heard.tokens[-1]
+    assert saved is not None and saved.refresh_token is not None
+    # Spend the session's refresh token behind its back: its copy is now "used".
+    ovok.refresh(saved.refresh_token, base_url=emulator)
     session.invalidate()
-    with pytest.raises(ovok.ConnectionError, match="scripted outage"):
-        session.access_token
-    assert spy.counts == (1, 1)  # no login instead of the refresh
-    spy.refresh_error = None
-    assert session.access_token == spy.last_access_token
-    assert spy.counts == (1, 2)
+    counts = Counts(emulator)
+    assert me(emulator, session.access_token) == 200
+    assert counts() == (1, 1)
+    assert heard.access_tokens[-2] is None  # the refused refresh cleared them
 
 
-def test_threads_waiting_on_a_failed_login_share_its_error(
-    emulator: str, spy: SpyClient
-) -> None:
-    session = ovok.Session(
-        DEMO_EMAIL, "wrong-password", DEMO_CLIENT_ID, base_url=emulator, client=spy
-    )
-    spy.delay = 0.3
-    outcomes = all_at_once(lambda: session.access_token, threads=8)
-    assert all(isinstance(o, ovok.AuthenticationError) for o in outcomes), outcomes
-    assert spy.logins == 1  # not 8 logins in a row
-    spy.delay = 0.0
-    with pytest.raises(ovok.AuthenticationError):
-        session.access_token  # a later call tries again
-    assert spy.logins == 2
-
-
-# --- unknown expiry and invalidate() ---------------------------------------------------------
-
-
-def test_without_an_expiry_the_token_lasts_until_invalidated(
-    fake_server: str, spy: SpyClient
-) -> None:
-    # /minimal sends neither an expiry, nor an `exp` claim, nor a refresh token.
-    session = demo_session(fake_server + "/minimal", spy)
-    session.access_token
-    session.access_token
-    assert spy.counts == (1, 0)
-    assert "expiry unknown" in repr(session)
-    session.invalidate()
-    assert "stale" in repr(session)
-    session.access_token
-    assert spy.counts == (2, 0)  # no refresh token: a new login
-
-
-def test_invalidating_an_old_token_leaves_a_newer_one_alone(
-    emulator: str, spy: SpyClient
-) -> None:
-    session = demo_session(emulator, spy)
+def test_invalidating_an_old_token_leaves_a_newer_one_alone(emulator: str) -> None:
+    session = demo_session(emulator)
     old = session.access_token
-    session.invalidate(old)
-    new = session.access_token
-    assert new != old and spy.counts == (1, 1)
-    session.invalidate(old)  # a late report about the old token
-    assert session.access_token == new
-    assert spy.counts == (1, 1)
-
-
-def test_invalidate_before_first_use_does_nothing(emulator: str, spy: SpyClient) -> None:
-    session = demo_session(emulator, spy)
     session.invalidate()
-    session.access_token
-    assert spy.counts == (1, 0)
+    new = session.access_token
+    counts = Counts(emulator)
+    session.invalidate(old)
+    assert session.access_token == new
+    assert counts() == (0, 0)
 
 
-# --- secrets ---------------------------------------------------------------------------------
+# --- restored sessions, without a password ----------------------------------------------------
 
 
-def test_repr_shows_neither_password_nor_tokens(emulator: str, spy: SpyClient) -> None:
-    session = demo_session(emulator, spy)
-    assert DEMO_PASSWORD not in repr(session)
+def test_restore_from_a_refresh_token_alone_refreshes_first(emulator: str) -> None:
+    saved = ovok.login(DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID, base_url=emulator)
+    assert saved.refresh_token is not None
+    session = ovok.Session(base_url=emulator)
+    session.restore(saved.refresh_token)
+    counts = Counts(emulator)
     token = session.access_token
-    refresh_token = spy.last_refresh_token
-    for text in (repr(session), str(session), f"{session}", repr(vars(session))):
-        assert DEMO_PASSWORD not in text
-        assert token not in text
-        assert refresh_token not in text
-    assert "expires in" in repr(session)
+    assert token != saved.access_token
+    assert session.access_token == token
+    assert counts() == (0, 1)
 
 
-def test_exceptions_show_neither_password_nor_tokens(emulator: str, spy: SpyClient) -> None:
-    password = "hunter2-wrong-password"
-    session = ovok.Session(DEMO_EMAIL, password, DEMO_CLIENT_ID, base_url=emulator, client=spy)
-    with pytest.raises(ovok.AuthenticationError) as caught:
+def test_restored_tokens_that_are_fresh_are_used_as_they_are(emulator: str) -> None:
+    saved = ovok.login(DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID, base_url=emulator)
+    assert saved.refresh_token is not None and saved.expires_at is not None
+    session = ovok.Session(base_url=emulator)
+    session.restore(saved.refresh_token, saved.access_token, saved.expires_at)
+    counts = Counts(emulator)
+    assert session.access_token == saved.access_token
+    assert counts() == (0, 0)
+
+
+def test_without_a_password_a_needed_login_raises_login_required(emulator: str) -> None:
+    session = ovok.Session(base_url=emulator)
+    with pytest.raises(ovok.LoginRequiredError) as raised:
         session.access_token
-    error: Optional[BaseException] = caught.value
-    while error is not None:  # the whole chain
-        for text in (str(error), repr(error), repr(error.args)):
-            assert password not in text
-        error = error.__cause__ or error.__context__
-    assert password not in repr(session)
-
-    # A refresh rejected, then a login rejected: the chain holds both errors.
-    good = demo_session(emulator, spy)
-    token = good.access_token
-    spent = spy.last_refresh_token
-    ovok.refresh(spent, base_url=emulator)
-    spy.replace_password = "wrong"
-    good.invalidate()
-    with pytest.raises(ovok.AuthenticationError) as caught:
-        good.access_token
-    assert isinstance(caught.value.__context__, ovok.AuthenticationError)
-    error = caught.value
-    while error is not None:
-        for text in (str(error), repr(error)):
-            for secret in (DEMO_PASSWORD, token, spent):
-                assert secret not in text
-        error = error.__cause__ or error.__context__
+    assert raised.value.status == ovok.OvokStatus.LOGIN_REQUIRED
+    assert isinstance(raised.value, ovok.OvokError)
 
 
-def test_close_drops_the_secrets_and_is_idempotent(emulator: str, spy: SpyClient) -> None:
-    with demo_session(emulator, spy) as session:
+def test_a_refused_refresh_without_a_password_raises_and_tells_the_listener(
+    emulator: str,
+) -> None:
+    heard = Heard()
+    session = ovok.Session(base_url=emulator, on_tokens=heard)
+    session.restore("not-a-refresh-token")
+    with pytest.raises(ovok.LoginRequiredError) as raised:
         session.access_token
-    assert session.closed
-    assert "closed" in repr(session)
-    assert DEMO_PASSWORD not in repr(vars(session))
-    assert getattr(session, "_password") is None and getattr(session, "_tokens") is None
-    session.close()
-    with pytest.raises(ValueError, match="closed"):
+    assert raised.value.http_status == 401
+    assert "not-a-refresh-token" not in str(raised.value)
+    assert heard.tokens == [None]
+
+
+def test_an_unreachable_server_keeps_the_tokens(emulator: str, switch: Switch) -> None:
+    saved = ovok.login(DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID, base_url=emulator)
+    assert saved.refresh_token is not None
+    heard = Heard()
+    session = ovok.Session(base_url=switch.base_url, on_tokens=heard)
+    session.restore(saved.refresh_token)
+    switch.up = False
+    for _ in range(2):
+        with pytest.raises(ovok.ConnectionError):
+            session.access_token
+    assert heard.tokens == []
+    switch.up = True
+    assert me(emulator, session.access_token) == 200
+    assert len(heard.tokens) == 1
+
+
+# --- logout ----------------------------------------------------------------------------------
+
+
+def test_logout_revokes_the_token_and_forgets_the_password(emulator: str) -> None:
+    heard = Heard()
+    session = demo_session(emulator, on_tokens=heard)
+    token = session.access_token
+    assert me(emulator, token) == 200
+    session.logout()
+    assert heard.tokens[-1] is None
+    assert me(emulator, token) == 401
+    with pytest.raises(ovok.LoginRequiredError):
         session.access_token
-    with pytest.raises(ValueError, match="closed"):
-        session.authorization_header()
-    assert not spy.closed  # the session never closes a client it was given
+    session.logout()  # nothing left to revoke: no error
 
 
-# --- the shared default client, and arguments ------------------------------------------------
+def test_logout_clears_locally_when_the_server_is_unreachable(
+    emulator: str, switch: Switch
+) -> None:
+    heard = Heard()
+    session = demo_session(switch.base_url, on_tokens=heard)
+    session.access_token
+    switch.up = False
+    with pytest.raises(ovok.ConnectionError):
+        session.logout()
+    assert heard.tokens[-1] is None
+    switch.up = True
+    with pytest.raises(ovok.LoginRequiredError):
+        session.access_token
 
 
-def test_without_a_client_the_module_functions_are_used(
+# --- the callback, the client, copies ----------------------------------------------------------
+
+
+def test_an_exception_in_on_tokens_is_reported_and_goes_no_further(
     emulator: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[str] = []
-    real_login, real_refresh = _login.login, _login.refresh
+    reported: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
 
-    def login(*args: Any, **kwargs: Any) -> ovok.LoginResult:
-        calls.append("login")
-        return real_login(*args, **kwargs)
+    def broken(tokens: Optional[ovok.TokenResult]) -> None:
+        raise RuntimeError("callback failed")
 
-    def refresh(*args: Any, **kwargs: Any) -> ovok.TokenResult:
-        calls.append("refresh")
-        return real_refresh(*args, **kwargs)
+    session = demo_session(emulator, on_tokens=broken)
+    token = session.access_token
+    assert me(emulator, token) == 200
+    assert [type(r.exc_value) for r in reported] == [RuntimeError]
 
-    monkeypatch.setattr(_login, "login", login)
-    monkeypatch.setattr(_login, "refresh", refresh)
+
+def test_a_session_keeps_its_client_alive(emulator: str) -> None:
+    client = ovok.Client(total_timeout=20)
+    session = demo_session(emulator, client=client)
+    client.close()
+    assert me(emulator, session.access_token) == 200
+    session.close()
+
+
+def test_copies_and_pickles_are_refused(emulator: str) -> None:
+    with ovok.Client() as client, demo_session(emulator, client=client) as session:
+        for thing in (client, session):
+            with pytest.raises(TypeError):
+                copy.copy(thing)
+            with pytest.raises(TypeError):
+                copy.deepcopy(thing)
+            with pytest.raises(TypeError):
+                pickle.dumps(thing)
+
+
+def test_repr_and_errors_show_neither_password_nor_tokens(emulator: str) -> None:
+    password = "hunter2-secret"
+    session = ovok.Session(DEMO_EMAIL, password, DEMO_CLIENT_ID, base_url=emulator)
+    with pytest.raises(ovok.AuthenticationError) as raised:
+        session.access_token
+    assert password not in str(raised.value) and password not in repr(raised.value)
+    assert password not in repr(session)
+    good = demo_session(emulator)
+    token = good.access_token
+    assert token not in repr(good)
+
+
+def test_close_frees_the_session_and_is_idempotent(emulator: str) -> None:
     session = demo_session(emulator)
-    first = session.access_token
-    session.invalidate()
-    assert session.access_token != first
-    assert calls == ["login", "refresh"]
+    session.access_token
+    session.close()
+    session.close()
+    assert session.closed
+    with pytest.raises(ValueError, match="closed"):
+        session.access_token
 
 
 @pytest.mark.parametrize(
     ("arguments", "options", "error"),
     [
-        ((None, DEMO_PASSWORD, DEMO_CLIENT_ID), {}, TypeError),
-        ((DEMO_EMAIL, b"pw", DEMO_CLIENT_ID), {}, TypeError),
-        ((DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID), {"base_url": 1}, TypeError),
-        ((DEMO_EMAIL, "pass\0word", DEMO_CLIENT_ID), {}, ovok.InvalidArgumentError),
-        ((DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID), {"refresh_margin": "60"}, TypeError),
+        ((DEMO_EMAIL, DEMO_PASSWORD), {}, TypeError),
+        ((DEMO_EMAIL, 1234, DEMO_CLIENT_ID), {}, TypeError),
         ((DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID), {"refresh_margin": -1}, ValueError),
-        ((DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID), {"refresh_margin": float("inf")}, ValueError),
-        ((DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID), {"client": "client"}, TypeError),
+        ((DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID), {"client": object()}, TypeError),
+        ((), {"on_tokens": 5}, TypeError),
     ],
 )
 def test_bad_arguments_fail_at_construction(
     arguments: tuple[Any, ...], options: dict[str, Any], error: type[Exception]
 ) -> None:
-    with pytest.raises(error) as caught:
+    with pytest.raises(error):
         ovok.Session(*arguments, **options)
-    assert "pass\0word" not in str(caught.value)
+
+
+def test_restore_refuses_bad_tokens(emulator: str) -> None:
+    session = ovok.Session(base_url=emulator)
+    with pytest.raises(ovok.InvalidArgumentError):
+        session.restore("")
+    with pytest.raises(TypeError):
+        session.restore("r", expires_at="tomorrow")  # type: ignore[arg-type]

@@ -122,7 +122,9 @@ class Client(Managed):
 
     A client may be used from many threads at once. Close it with `close()`
     or a ``with`` block to release its connection pool; calls in flight
-    finish first. Any call after `close()` raises ValueError. An unclosed
+    finish first, and a `Session` made with it keeps the pool alive for as
+    long as it needs it (libovok counts the references). It cannot be
+    copied or pickled (TypeError). Any call after `close()` raises ValueError. An unclosed
     client is freed when it is garbage-collected.
     """
 
@@ -215,6 +217,15 @@ class Client(Managed):
         if user_agent_suffix is not None:
             shown.append(f"user_agent_suffix={user_agent_suffix!r}")
         self._shown_options = " ".join(shown)
+
+    def __copy__(self) -> Client:
+        raise TypeError("an ovok.Client cannot be copied; share the one you have")
+
+    def __deepcopy__(self, memo: object) -> Client:
+        raise TypeError("an ovok.Client cannot be copied; share the one you have")
+
+    def __reduce_ex__(self, protocol: object) -> tuple[object, ...]:
+        raise TypeError("an ovok.Client cannot be pickled")
 
     def __repr__(self) -> str:
         options = f" {self._shown_options}" if self._shown_options else ""

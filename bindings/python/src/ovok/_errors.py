@@ -29,6 +29,7 @@ class OvokStatus(enum.IntEnum):
     TLS = 10
     INVALID_RESPONSE = 11
     INTERNAL = 12
+    LOGIN_REQUIRED = 13
 
 
 class OvokError(Exception):
@@ -134,6 +135,11 @@ class InternalError(OvokError):
     """A bug in libovok: a panic was caught at the C boundary."""
 
 
+class LoginRequiredError(OvokError):
+    """The session has no usable refresh token: it never logged in, it logged
+    out, or the server refused its refresh token. Log in again."""
+
+
 ERRORS: dict[OvokStatus, type[OvokError]] = {
     OvokStatus.INVALID_ARGUMENT: InvalidArgumentError,
     OvokStatus.BAD_REQUEST: BadRequestError,
@@ -147,6 +153,7 @@ ERRORS: dict[OvokStatus, type[OvokError]] = {
     OvokStatus.TLS: TLSError,
     OvokStatus.INVALID_RESPONSE: InvalidResponseError,
     OvokStatus.INTERNAL: InternalError,
+    OvokStatus.LOGIN_REQUIRED: LoginRequiredError,
 }
 
 

@@ -80,11 +80,11 @@ class OvokResult(ctypes.Structure):
 
     The strings are declared `c_void_p`, not `c_char_p`: they belong to the
     result and must stay pointers until `ovok_result_free` zeroizes and frees
-    them. `status` is a C enum, which has the ABI of `int`.
+    them. `status` is an `OvokStatus`, a `uint32_t`.
     """
 
     _fields_ = [
-        ("status", ctypes.c_int),
+        ("status", ctypes.c_uint32),
         ("http_status", ctypes.c_uint16),
         ("error_message", ctypes.c_void_p),
         ("access_token", ctypes.c_void_p),
@@ -110,7 +110,14 @@ class OvokClient(ctypes.Structure):
     """
 
 
+class OvokSession(ctypes.Structure):
+    """`struct OvokSession`: opaque, only ever handled through a pointer."""
+
+
 ResultPointer = ctypes.POINTER(OvokResult)
+SessionPointer = ctypes.POINTER(OvokSession)
+# `OvokTokenListener`: void (*)(void *context, const OvokResult *tokens).
+TokenListener = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ResultPointer)
 BuilderPointer = ctypes.POINTER(OvokClientBuilder)
 ClientPointer = ctypes.POINTER(OvokClient)
 
@@ -178,8 +185,9 @@ def _declare(library: ctypes.CDLL) -> None:
     # which outlives the call. Returned strings are c_void_p, read with
     # ctypes.string_at, so no pointer is ever lost.
     text = ctypes.c_char_p
+    status = ctypes.c_uint32
     declarations: dict[str, tuple[list[Any], Any]] = {
-        "ovok_status_name": ([ctypes.c_int], ctypes.c_void_p),
+        "ovok_status_name": ([status], ctypes.c_void_p),
         "ovok_version": ([], ctypes.c_void_p),
         "ovok_login": ([text, text, text, text], ResultPointer),
         "ovok_client_login": ([ClientPointer, text, text, text, text], ResultPointer),
@@ -190,32 +198,43 @@ def _declare(library: ctypes.CDLL) -> None:
         "ovok_client_builder_free": ([BuilderPointer], None),
         "ovok_client_builder_set_connect_timeout_ms": (
             [BuilderPointer, ctypes.c_uint32],
-            ctypes.c_int,
+            status,
         ),
         "ovok_client_builder_set_total_timeout_ms": (
             [BuilderPointer, ctypes.c_uint32],
-            ctypes.c_int,
+            status,
         ),
         "ovok_client_builder_set_platform_trust": (
             [BuilderPointer, ctypes.c_bool],
-            ctypes.c_int,
+            status,
         ),
-        "ovok_client_builder_add_ca_file": ([BuilderPointer, text], ctypes.c_int),
+        "ovok_client_builder_add_ca_file": ([BuilderPointer, text], status),
         # The PEM buffer is passed as c_char_p with an explicit length: ctypes
         # hands over the bytes object's own buffer, NULs and all.
         "ovok_client_builder_add_ca_pem": (
             [BuilderPointer, text, ctypes.c_size_t],
-            ctypes.c_int,
+            status,
         ),
-        "ovok_client_builder_set_proxy": ([BuilderPointer, text], ctypes.c_int),
+        "ovok_client_builder_set_proxy": ([BuilderPointer, text], status),
         "ovok_client_builder_set_proxy_from_env": (
             [BuilderPointer, ctypes.c_bool],
-            ctypes.c_int,
+            status,
         ),
-        "ovok_client_builder_set_user_agent_suffix": ([BuilderPointer, text], ctypes.c_int),
+        "ovok_client_builder_set_user_agent_suffix": ([BuilderPointer, text], status),
         "ovok_client_builder_last_error": ([BuilderPointer], ctypes.c_void_p),
-        "ovok_client_build": ([BuilderPointer, ctypes.POINTER(ClientPointer)], ctypes.c_int),
+        "ovok_client_build": ([BuilderPointer, ctypes.POINTER(ClientPointer)], status),
         "ovok_client_free": ([ClientPointer], None),
+        "ovok_session_new": ([ClientPointer, text], SessionPointer),
+        "ovok_session_login": ([SessionPointer, text, text, text], ResultPointer),
+        "ovok_session_restore": ([SessionPointer, text, text, ctypes.c_int64], status),
+        "ovok_session_access_token": ([SessionPointer, ctypes.c_int64], ResultPointer),
+        "ovok_session_invalidate": ([SessionPointer], None),
+        "ovok_session_logout": ([SessionPointer], ResultPointer),
+        "ovok_session_set_token_listener": (
+            [SessionPointer, TokenListener, ctypes.c_void_p],
+            None,
+        ),
+        "ovok_session_free": ([SessionPointer], None),
     }
     for name, (argtypes, restype) in declarations.items():
         function = getattr(library, name)

@@ -1,24 +1,28 @@
-"""`Session`: stays logged in, refreshing the access token before it expires."""
+"""`Session`: libovok's session (single-flight refresh, rotation, logout) for Python."""
 
 from __future__ import annotations
 
 import math
 import threading
-import time
 
-from . import _login
+from . import _ffi
 from ._client import Client
-from ._errors import AuthenticationError
+from ._errors import InternalError, LoginRequiredError, OvokStatus
+from ._login import encode, encode_optional, login_arguments, take
+from ._managed import Managed
 
 # typing.TYPE_CHECKING without importing typing, which costs import time;
 # type checkers recognise the name.
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from types import TracebackType
-    from typing import Optional
+    from typing import Any, Callable, Optional, Union
 
     from ._tokens import TokenResult
+
+    TokenCallback = Callable[[Optional[TokenResult]], object]
 
 
 class _Secret:
@@ -39,73 +43,148 @@ class _Secret:
         raise TypeError("a secret cannot be pickled")
 
 
-def _margin(value: object) -> float:
+def _margin(value: object) -> int:
+    """`refresh_margin` as whole seconds for `min_ttl_seconds`, rounded up."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"refresh_margin must be int or float seconds, not {type(value).__name__}")
     if not math.isfinite(value) or value < 0:
         raise ValueError("refresh_margin must be a finite number of seconds, 0 or more")
-    return float(value)
+    return math.ceil(value)
 
 
-class Session:
+def _unix_seconds(expires_at: object) -> int:
+    """`expires_at` (None, unix seconds, or an aware datetime) for C; -1 is unknown."""
+    if expires_at is None:
+        return -1
+    from datetime import datetime
+
+    if isinstance(expires_at, datetime):
+        if expires_at.tzinfo is None:
+            raise ValueError("expires_at must be timezone-aware")
+        return math.floor(expires_at.timestamp())
+    if isinstance(expires_at, bool) or not isinstance(expires_at, (int, float)):
+        raise TypeError(
+            f"expires_at must be a datetime or unix seconds, not {type(expires_at).__name__}"
+        )
+    if not math.isfinite(expires_at):
+        raise ValueError("expires_at must be finite")
+    return math.floor(expires_at)
+
+
+def _listener(callback: TokenCallback) -> Any:
+    """A C `OvokTokenListener` that hands `callback` a TokenResult or None.
+
+    An exception in the callback is reported through `sys.unraisablehook`
+    (as for a `__del__`) and goes no further: it must not unwind into C.
+    """
+
+    def hear(_context: Optional[int], tokens: Any) -> None:
+        try:
+            from ._tokens import token_result
+
+            callback(token_result(tokens.contents) if tokens else None)
+        except BaseException as error:  # noqa: BLE001 - nothing may unwind into C
+            import sys
+
+            hook = sys.unraisablehook
+            hook(_Unraisable(error, callback))
+
+    return _ffi.TokenListener(hear)
+
+
+class _Unraisable:
+    """The argument `sys.unraisablehook` expects, for an exception in `on_tokens`."""
+
+    def __init__(self, error: BaseException, callback: object) -> None:
+        self.exc_type: type[BaseException] = type(error)
+        self.exc_value: Optional[BaseException] = error
+        self.exc_traceback: Optional[TracebackType] = error.__traceback__
+        self.err_msg: Optional[str] = (
+            "Exception ignored in the on_tokens callback of an ovok.Session"
+        )
+        self.object: object = callback
+
+
+class Session(Managed):
     """Stays logged in: hands out a valid access token, renewing it as needed.
 
-    It logs in on first use. `access_token` returns a valid token, refreshing
-    it when it is within `refresh_margin` seconds of expiry, and logging in
-    again when the server rejects the refresh token. When the server gives
-    no expiry at all, the token is used until `invalidate()` is called (for
-    example after another API answered 401).
+    The rules live in libovok's session, shared by every language: a token
+    within `refresh_margin` seconds of expiry is refreshed first; 32 threads
+    asking at once cause one refresh and all get its outcome; the rotated
+    refresh token replaces the old one; a refresh the server refuses clears
+    the tokens, while being offline (or a 5xx) keeps them for the next try.
 
-    Calls go through `client` when given (the session never closes it),
-    otherwise through libovok's shared default client, like `ovok.login`.
+    Given `email`, `password` and `client_id`, the session logs in on first
+    use and logs in again when the server refuses the refresh token; it then
+    keeps the password in this Python object (never in libovok). Without
+    them, `restore()` the tokens saved earlier, and a needed login raises
+    `LoginRequiredError`.
 
-    Thread-safe and single-flight: one lock covers the check and the
-    renewal, so 32 threads asking at once while a refresh is due cause one
-    refresh, and all get its token. When a renewal fails, the threads that
-    were waiting for it get the same exception instead of each trying again.
-    Errors other than a rejected refresh token propagate unchanged; the next
-    call tries again.
+    `on_tokens(tokens)` is called whenever the tokens change (login, refresh,
+    logout, a refused refresh) with a `TokenResult`, or None when they were
+    cleared, on the thread that changed them. Use it to persist the refresh
+    token. An exception in it is reported by `sys.unraisablehook` and
+    otherwise ignored.
 
-    The session keeps the password, because logging in again needs it.
-    Neither its repr nor its exceptions show the password or a token.
-    `close()` drops the password and the tokens, but only as far as Python
-    allows: a `str` cannot be wiped, so the text stays in memory until the
-    garbage collector reuses it, as it does in every Python program that
-    once held it.
+    Calls go through `client` when given (the session holds its own reference
+    to it, so the client may be closed first), otherwise through libovok's
+    shared default client. Thread-safe. Neither its repr nor its exceptions
+    show the password or a token. A session cannot be copied or pickled.
     """
 
     def __init__(
         self,
-        email: str,
-        password: str,
-        client_id: str,
+        email: Optional[str] = None,
+        password: Optional[str] = None,
+        client_id: Optional[str] = None,
         *,
         base_url: Optional[str] = None,
         refresh_margin: float = 60,
         client: Optional[Client] = None,
+        on_tokens: Optional[TokenCallback] = None,
     ) -> None:
-        # Checked now (TypeError, InvalidArgumentError) rather than at first use.
-        _login.login_arguments(email, password, client_id, base_url)
+        given = [value is not None for value in (email, password, client_id)]
+        if any(given) and not all(given):
+            raise TypeError("give email, password and client_id together, or none of them")
+        if email is not None and password is not None and client_id is not None:
+            # Checked now (TypeError, InvalidArgumentError) rather than at first use.
+            login_arguments(email, password, client_id, base_url)
         if client is not None and not isinstance(client, Client):
             raise TypeError(f"client must be an ovok.Client, not {type(client).__name__}")
+        if on_tokens is not None and not callable(on_tokens):
+            raise TypeError("on_tokens must be callable")
+        base_url_c = encode_optional("base_url", base_url)
+        self._min_ttl = _margin(refresh_margin)
+
         self._email = email
-        self._password: Optional[_Secret] = _Secret(password)
+        self._password: Optional[_Secret] = None if password is None else _Secret(password)
         self._client_id = client_id
         self._base_url = base_url
-        self._refresh_margin = _margin(refresh_margin)
-        self._client = client
+        # Logging in again is the one rule kept here: libovok never holds a
+        # password. One login at a time; threads that waited through a
+        # failed one get its error rather than queueing another.
+        self._login_lock = threading.Lock()
+        self._logins = 0
+        self._login_error: Optional[Exception] = None
+        self._last_token: Optional[str] = None
 
-        self._lock = threading.Lock()
-        self._closed = False
-        self._tokens: Optional[TokenResult] = None
-        # time.monotonic() at which the access token expires; None when unknown.
-        self._expires: Optional[float] = None
-        self._stale = False
-        # Renewal attempts finished so far, and the error of the last one if
-        # it failed: a thread that waited through a failed attempt raises its
-        # error rather than queueing up another attempt.
-        self._attempts = 0
-        self._last_error: Optional[Exception] = None
+        lib = _ffi.lib
+        if client is None:
+            pointer = lib.ovok_session_new(None, base_url_c)
+        else:
+            with client._borrow() as native_client:
+                pointer = lib.ovok_session_new(native_client, base_url_c)
+        if not pointer:
+            raise InternalError(
+                "ovok_session_new returned NULL, which its header rules out",
+                status=OvokStatus.INTERNAL,
+            )
+        super().__init__(pointer, lib.ovok_session_free)
+        # Kept alive as long as the session: libovok calls it until it is freed.
+        self._listener: Any = None
+        if on_tokens is not None:
+            self._listener = _listener(on_tokens)
+            lib.ovok_session_set_token_listener(pointer, self._listener, None)
 
     @property
     def access_token(self) -> str:
@@ -113,149 +192,132 @@ class Session:
 
         Raises:
             ValueError: the session is closed.
+            LoginRequiredError: a login is needed and the session has no
+                password (it was restored, or logged out).
             OvokError: logging in or refreshing failed; the subclass says why.
         """
-        return self._current().access_token
+        return self.tokens().access_token
+
+    def tokens(self) -> TokenResult:
+        """The current tokens, renewed first if needed; see `access_token`."""
+        from ._tokens import token_result
+
+        attempts = self._logins
+        try:
+            with self._borrow() as session:
+                pointer = _ffi.lib.ovok_session_access_token(session, self._min_ttl)
+                tokens = take(pointer, token_result)
+        except LoginRequiredError as required:
+            if self._password is None:
+                raise
+            tokens = self._log_in(attempts, required)
+        self._last_token = tokens.access_token
+        return tokens
+
+    def _log_in(self, attempts: int, required: LoginRequiredError) -> TokenResult:
+        from ._tokens import token_result
+
+        with self._login_lock:
+            if self._logins > attempts and self._login_error is not None:
+                raise self._login_error
+            with self._borrow() as session:
+                if self._logins > attempts:
+                    # Another thread logged in while this one waited.
+                    return take(
+                        _ffi.lib.ovok_session_access_token(session, self._min_ttl), token_result
+                    )
+                password, email, client_id = self._password, self._email, self._client_id
+                if password is None or email is None or client_id is None:
+                    raise required  # logged out meanwhile
+                self._login_error = None
+                try:
+                    _, *arguments = login_arguments(email, password.reveal(), client_id, None)
+                    return take(_ffi.lib.ovok_session_login(session, *arguments), token_result)
+                except Exception as error:
+                    self._login_error = error
+                    raise
+                finally:
+                    self._logins += 1
 
     def authorization_header(self) -> dict[str, str]:
         """``{"Authorization": "Bearer <access token>"}``, renewed first if needed."""
         return {"Authorization": f"Bearer {self.access_token}"}
 
+    def restore(
+        self,
+        refresh_token: str,
+        access_token: Optional[str] = None,
+        expires_at: Optional[Union[datetime, int, float]] = None,
+    ) -> None:
+        """Adopts tokens saved earlier, e.g. by `on_tokens`.
+
+        Without `access_token` or `expires_at` (a datetime or unix seconds),
+        the next use refreshes first. `on_tokens` is not called.
+
+        Raises:
+            TypeError: an argument has the wrong type.
+            ValueError: the session is closed.
+            InvalidArgumentError: a token is empty, too long or not sendable.
+        """
+        refresh_c = encode("refresh_token", refresh_token)
+        access_c = encode_optional("access_token", access_token)
+        expires = _unix_seconds(expires_at)
+        with self._borrow() as session:
+            status = _ffi.lib.ovok_session_restore(session, refresh_c, access_c, expires)
+        if status != OvokStatus.OK:
+            from ._errors import error_for
+
+            raise error_for(status, 0, f"restore refused the tokens ({_ffi.status_name(status)})")
+
     def invalidate(self, access_token: Optional[str] = None) -> None:
         """Marks the current access token stale, so the next use renews it.
 
         Call it when an API rejects the token (HTTP 401). Pass the rejected
-        token to make it safe under concurrency: if another thread has
-        already renewed it, the newer token is left alone.
+        token, and a token that another thread has renewed since is left alone.
         """
-        with self._lock:
-            if self._tokens is None:
-                return
-            if access_token is None or access_token == self._tokens.access_token:
-                self._stale = True
+        if access_token is not None and access_token != self._last_token:
+            return
+        with self._borrow() as session:
+            _ffi.lib.ovok_session_invalidate(session)
+
+    def logout(self) -> None:
+        """Signs out: clears the tokens and the password first, always, then
+        asks the server to revoke the access token (``POST /auth/logout``).
+
+        Raises:
+            ValueError: the session is closed.
+            OvokError: the server could not be told (the session is signed
+                out all the same). Nothing is raised when there was no access
+                token to revoke.
+        """
+        self._password = None
+        with self._borrow() as session:
+            pointer = _ffi.lib.ovok_session_logout(session)
+        try:
+            take(pointer, lambda result: None)
+        except LoginRequiredError:
+            pass
 
     def close(self) -> None:
-        """Drops the password and the tokens; later use raises ValueError. Idempotent.
+        """Drops the password and frees the native session (without logging
+        out); later use raises ValueError. Idempotent.
 
-        Python strings cannot be wiped, so this is best effort: it removes
-        the session's references, not the bytes.
+        Python strings cannot be wiped, so dropping the password is best
+        effort: it removes the session's reference, not the bytes.
         """
-        with self._lock:
-            self._closed = True
-            self._password = None
-            self._tokens = None
-            self._last_error = None
+        self._password = None
+        super().close()
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
+    def __copy__(self) -> Session:
+        raise TypeError("an ovok.Session cannot be copied; share the one you have")
 
-    def __enter__(self) -> Session:
-        return self
+    def __deepcopy__(self, memo: object) -> Session:
+        raise TypeError("an ovok.Session cannot be copied; share the one you have")
 
-    def __exit__(
-        self,
-        exc_type: Optional[type[BaseException]],
-        exc_value: Optional[BaseException],
-        traceback: Optional[TracebackType],
-    ) -> None:
-        self.close()
+    def __reduce_ex__(self, protocol: object) -> tuple[object, ...]:
+        raise TypeError("an ovok.Session cannot be pickled")
 
     def __repr__(self) -> str:
-        # Read without the lock: a repr must not wait for a renewal in flight.
-        tokens, expires = self._tokens, self._expires
-        if self._closed:
-            state = "closed"
-        elif tokens is None:
-            state = "not logged in"
-        elif self._stale:
-            state = "token stale"
-        elif expires is None:
-            state = "token expiry unknown"
-        else:
-            state = f"token expires in {expires - time.monotonic():.0f} s"
-        return (
-            f"<ovok.Session email={self._email!r} client_id={self._client_id!r} "
-            f"base_url={self._base_url!r} {state}>"
-        )
-
-    # --- the renewal, always under self._lock ----------------------------------------
-
-    def _current(self) -> TokenResult:
-        arrived_after = self._attempts
-        with self._lock:
-            if self._closed:
-                raise ValueError("this ovok.Session is closed")
-            if self._attempts > arrived_after and self._last_error is not None:
-                # The attempt this thread waited for failed; do not repeat it.
-                raise self._last_error
-            tokens = self._tokens
-            if tokens is not None and not self._due():
-                return tokens
-            self._last_error = None
-            try:
-                tokens = self._log_in() if tokens is None else self._renew(tokens)
-            except Exception as error:
-                self._last_error = error
-                raise
-            finally:
-                self._attempts += 1
-            return tokens
-
-    def _due(self) -> bool:
-        if self._stale:
-            return True
-        if self._expires is None:
-            return False
-        return time.monotonic() >= self._expires - self._refresh_margin
-
-    def _log_in(self) -> TokenResult:
-        assert self._password is not None  # close() sets _closed too
-        started = time.monotonic()
-        if self._client is not None:
-            result: TokenResult = self._client.login(
-                self._email, self._password.reveal(), self._client_id, base_url=self._base_url
-            )
-        else:
-            result = _login.login(
-                self._email, self._password.reveal(), self._client_id, base_url=self._base_url
-            )
-        return self._keep(result, started)
-
-    def _renew(self, tokens: TokenResult) -> TokenResult:
-        if tokens.refresh_token is None:
-            return self._log_in()
-        started = time.monotonic()
-        try:
-            if self._client is not None:
-                result = self._client.refresh(tokens.refresh_token, base_url=self._base_url)
-            else:
-                result = _login.refresh(tokens.refresh_token, base_url=self._base_url)
-        except AuthenticationError:
-            # Expired, unknown or already used: only a new login helps.
-            return self._log_in()
-        if result.refresh_token is None:
-            # A server that does not rotate may send none: the old one still serves.
-            import dataclasses  # loaded already: `result` is a dataclass
-
-            result = dataclasses.replace(result, refresh_token=tokens.refresh_token)
-        return self._keep(result, started)
-
-    def _keep(self, tokens: TokenResult, started: float) -> TokenResult:
-        """Stores new tokens with their expiry on the monotonic clock.
-
-        The expiry counts from when the request started, which errs on the
-        early side, and is immune to the wall clock being changed.
-        """
-        if tokens.expires_in is not None:
-            self._expires = started + tokens.expires_in
-        elif tokens.expires_at is not None:
-            from datetime import datetime, timezone  # loaded already, by ._tokens
-
-            remaining = (tokens.expires_at - datetime.now(timezone.utc)).total_seconds()
-            self._expires = time.monotonic() + remaining
-        else:
-            self._expires = None
-        self._tokens = tokens
-        self._stale = False
-        return tokens
+        state = "closed" if self.closed else "open"
+        who = "" if self._email is None else f" email={self._email!r} client_id={self._client_id!r}"
+        return f"<ovok.Session{who} base_url={self._base_url!r} {state}>"
