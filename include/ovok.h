@@ -193,13 +193,16 @@ typedef struct OvokResult {
   const char *refresh_token;
   /**
    * Seconds until the access token expires; -1 when the server did not say.
+   * At most 315360000 (ten years): a larger `expiresIn` is clamped to it.
    */
   int64_t expires_in;
   /**
    * Unix time (seconds) at which the access token expires: the time the
    * response arrived plus `expires_in`. When the server sent no expiry,
    * the access token's own `exp` claim (read without verifying the
-   * signature: advisory only); -1 when neither is known.
+   * signature: advisory only); -1 when neither is known. Never more than
+   * ten years after the response arrived (a later `exp` is clamped), and
+   * an `exp` before 1970 counts as unknown.
    */
   int64_t expires_at;
   /**

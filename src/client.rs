@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 use crate::base_url::{BaseUrl, LOGIN_ROUTE, LOGOUT_ROUTE, REFRESH_ROUTE};
 use crate::config::ClientConfig;
 use crate::error::Error;
+use crate::redact::Secrets;
 use crate::request::{self, Credentials};
 use crate::response::{self, Tokens, MAX_BODY_LEN};
 use crate::status::OvokStatus;
@@ -154,12 +155,12 @@ impl Client {
             panic!("test hook: a deliberate panic inside the core");
         }
         let body = credentials.login_body();
-        let secrets = [credentials.password];
+        let given = [credentials.password];
         let (http_status, body) = self.post(
             &url.login,
             Some(&body),
             None,
-            &secrets,
+            &Secrets::new(&given),
             Resend::OnStaleConnection,
         )?;
         let tokens = response::parse_login_success(&body, unix_now());
@@ -173,11 +174,12 @@ impl Client {
         let url = self.base_url(base_url)?;
         request::validate_refresh_token(refresh_token)?;
         let body = request::refresh_body(refresh_token);
+        let given = [refresh_token];
         let (http_status, body) = self.post(
             &url.refresh,
             Some(&body),
             None,
-            &[refresh_token],
+            &Secrets::new(&given),
             Resend::Never,
         )?;
         let tokens = response::parse_refresh_success(&body, unix_now());
@@ -197,7 +199,7 @@ impl Client {
             &url.logout,
             None,
             Some(&authorization),
-            &[access_token],
+            &Secrets::new(&[access_token]),
             Resend::Never,
         )?;
         Ok(http_status)
@@ -211,7 +213,7 @@ impl Client {
         uri: &Uri,
         body: Option<&[u8]>,
         authorization: Option<&str>,
-        secrets: &[&str],
+        secrets: &Secrets<'_>,
         resend: Resend,
     ) -> Result<(u16, Zeroizing<Vec<u8>>), Error> {
         let send = |fresh_connection: bool| {
@@ -257,17 +259,25 @@ impl Client {
             .map_err(|error| self.failure(error, secrets).with_http_status(http_status));
         if !(200..300).contains(&http_status) {
             let message = match (&received, (300..400).contains(&http_status)) {
-                (_, true) => redirect_message(http_status, location),
-                (Ok(body), false) => response::error_message(http_status, content_type, body),
+                (_, true) => redirect_message(
+                    http_status,
+                    location.map(|location| secrets.server_text(location)),
+                ),
+                (Ok(body), false) => {
+                    response::error_message(secrets, http_status, content_type, body)
+                }
                 (Err(error), false) => format!("HTTP {http_status}; {}", error.message),
             };
             let message = match retry_after {
-                Some(retry_after) => format!("{message} (Retry-After: {retry_after})"),
+                Some(retry_after) => format!(
+                    "{message} (Retry-After: {})",
+                    secrets.server_text(retry_after)
+                ),
                 None => message,
             };
             return Err(Error::new(
                 OvokStatus::from_http_error(http_status),
-                response::sanitize_message(&message, secrets),
+                secrets.message(&message),
             )
             .with_http_status(http_status));
         }
@@ -280,11 +290,10 @@ impl Client {
             }
             let message = format!(
                 "expected JSON, got {} ({http_status})",
-                response::mime_type(content_type)
+                response::mime_type(secrets, content_type)
             );
             return Err(
-                Error::invalid_response(response::sanitize_message(&message, secrets))
-                    .with_http_status(http_status),
+                Error::invalid_response(secrets.message(&message)).with_http_status(http_status)
             );
         }
         Ok((http_status, body))
@@ -292,7 +301,7 @@ impl Client {
 
     /// Sorts what ureq or ovok's transport reported into a status with a
     /// readable message.
-    fn failure(&self, error: ureq::Error, secrets: &[&str]) -> Error {
+    fn failure(&self, error: ureq::Error, secrets: &Secrets<'_>) -> Error {
         let (connect_timeout, total_timeout) = self.timeouts;
         let connect_timed_out = || {
             (
@@ -318,10 +327,13 @@ impl Client {
             ureq::Error::HostNotFound => {
                 (OvokStatus::Connection, "could not resolve the host".into())
             }
-            ureq::Error::Io(error) => describe_io(&error),
+            ureq::Error::Io(error) => describe_io(&error, secrets),
             ureq::Error::Protocol(problem) => (
                 OvokStatus::Connection,
-                format!("the server sent malformed HTTP ({problem})"),
+                format!(
+                    "the server sent malformed HTTP ({})",
+                    secrets.server_text(&problem.to_string())
+                ),
             ),
             ureq::Error::LargeResponseHeader(_, limit) => (
                 OvokStatus::InvalidResponse,
@@ -353,20 +365,26 @@ impl Client {
                         ),
                     ),
                     Failure::TrustStore(problem) => (OvokStatus::Tls, problem),
-                    Failure::Tls(problem) => (OvokStatus::Tls, tls_message(&problem)),
-                    Failure::Io(error) | Failure::Stale(error) => describe_io(&error),
+                    Failure::Tls(problem) => (OvokStatus::Tls, tls_message(&problem, secrets)),
+                    Failure::Io(error) | Failure::Stale(error) => describe_io(&error, secrets),
                 },
                 Err(other) => (
                     OvokStatus::Connection,
-                    format!("the request failed: {other}"),
+                    format!(
+                        "the request failed: {}",
+                        secrets.server_text(&other.to_string())
+                    ),
                 ),
             },
             other => (
                 OvokStatus::Connection,
-                format!("the request failed: {other}"),
+                format!(
+                    "the request failed: {}",
+                    secrets.server_text(&other.to_string())
+                ),
             ),
         };
-        Error::new(status, response::sanitize_message(&message, secrets))
+        Error::new(status, secrets.message(&message))
     }
 }
 
@@ -435,7 +453,7 @@ pub(crate) fn read_body(
 }
 
 /// `TLS failed: ...`, with the likely fix when the server is too old.
-fn tls_message(problem: &rustls::Error) -> String {
+fn tls_message(problem: &rustls::Error, secrets: &Secrets<'_>) -> String {
     use rustls::{AlertDescription, Error, PeerIncompatible};
     let too_old = matches!(
         problem,
@@ -445,11 +463,12 @@ fn tls_message(problem: &rustls::Error) -> String {
     );
     if too_old && !cfg!(feature = "tls12") {
         format!(
-            "TLS failed: {problem}; the server does not speak TLS 1.3, the only version \
-             this build speaks (the tls12 cargo feature adds TLS 1.2)"
+            "TLS failed: {}; the server does not speak TLS 1.3, the only version \
+             this build speaks (the tls12 cargo feature adds TLS 1.2)",
+            secrets.server_text(&problem.to_string())
         )
     } else {
-        format!("TLS failed: {problem}")
+        format!("TLS failed: {}", secrets.server_text(&problem.to_string()))
     }
 }
 
@@ -486,7 +505,7 @@ fn too_large() -> Error {
     Error::invalid_response(format!("response body is larger than {MAX_BODY_LEN} bytes"))
 }
 
-fn redirect_message(http_status: u16, location: Option<&str>) -> String {
+fn redirect_message(http_status: u16, location: Option<String>) -> String {
     match location {
         Some(location) => format!(
             "HTTP {http_status} redirect to {location} was not followed; check the base URL"
@@ -496,10 +515,14 @@ fn redirect_message(http_status: u16, location: Option<&str>) -> String {
 }
 
 /// The status and message for an I/O failure.
-fn describe_io(error: &io::Error) -> (OvokStatus, String) {
+fn describe_io(error: &io::Error, secrets: &Secrets<'_>) -> (OvokStatus, String) {
+    let text = match error.get_ref() {
+        Some(_) => secrets.server_text(&error.to_string()),
+        None => error.to_string(),
+    };
     let what = match error.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-            return (OvokStatus::Timeout, format!("timed out: {error}"))
+            return (OvokStatus::Timeout, format!("timed out: {text}"))
         }
         io::ErrorKind::ConnectionRefused => "the connection was refused",
         io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
@@ -510,7 +533,7 @@ fn describe_io(error: &io::Error) -> (OvokStatus, String) {
         }
         _ => "the connection failed",
     };
-    (OvokStatus::Connection, format!("{what} ({error})"))
+    (OvokStatus::Connection, format!("{what} ({text})"))
 }
 
 pub(crate) fn unix_now() -> i64 {

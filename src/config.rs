@@ -120,7 +120,7 @@ impl ClientConfig {
     /// Only a regular file of at most [`MAX_CA_PEM_LEN`] bytes is read: a
     /// directory, a device such as `/dev/zero` or a FIFO is refused.
     pub fn add_ca_file(&mut self, path: &Path) -> Result<usize, Error> {
-        let shown = crate::response::sanitize_message(&path.display().to_string(), &[]);
+        let shown = crate::redact::Secrets::none().message(&path.display().to_string());
         let pem = read_file(path, MAX_CA_PEM_LEN)
             .map_err(|problem| Error::invalid_argument(format!("CA file {shown}{problem}")))?;
         self.add_ca_pem_from(&pem, &format!("CA file {shown}"))

@@ -1,7 +1,7 @@
 //! A client for logging in to the Ovok healthcare API.
 //!
 //! The safe core (`base_url`, `config`, `request`, `client`, `response`,
-//! `jwt`, `status`) holds all of the logic. The `ffi` module turns it into the stable C ABI
+//! `jwt`, `redact`, `status`) holds all of the logic. The `ffi` module turns it into the stable C ABI
 //! declared in `include/ovok.h`, and is the only place with `unsafe`.
 
 #![deny(unsafe_code)]
@@ -16,6 +16,7 @@ pub mod error;
 pub mod ffi;
 pub mod jwt;
 mod proxy;
+pub mod redact;
 pub mod request;
 mod resolve;
 pub mod response;

@@ -10,12 +10,19 @@ use zeroize::Zeroizing;
 
 use crate::error::Error;
 use crate::jwt;
+use crate::redact::{self, Secrets};
 
 /// Larger response bodies are refused.
 pub const MAX_BODY_LEN: usize = 1024 * 1024;
 
-/// Error messages are cut to this many bytes.
-pub const MAX_MESSAGE_LEN: usize = 1024;
+pub use crate::redact::MAX_MESSAGE_LEN;
+
+/// The longest access-token lifetime believed: ten years (of 365 days) in
+/// seconds. A larger `expiresIn` is clamped to it, and so is an expiry read
+/// from the token's `exp` claim that lies further ahead; an `exp` before
+/// 1970 is ignored. A server cannot make `expires_at` a date that C's
+/// `time_t` helpers, Python's `datetime` or Swift's `Date` cannot hold.
+pub const MAX_TOKEN_LIFETIME: i64 = 10 * 365 * 24 * 60 * 60;
 
 /// A FHIR reference with its display name, e.g. `Patient/de5c...` and `Max Mustermann`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,7 +134,7 @@ mod fast {
     use serde::Deserialize;
     use zeroize::Zeroizing;
 
-    use super::{expiry, Reference, Tokens};
+    use super::{expiry, Reference, Tokens, MAX_TOKEN_LIFETIME};
 
     type Secret = Option<Zeroizing<String>>;
 
@@ -190,6 +197,7 @@ mod fast {
         if expires_in.is_some_and(|seconds| seconds < 0) {
             return None;
         }
+        let expires_in = expires_in.map(|seconds| seconds.min(MAX_TOKEN_LIFETIME));
         Some(Tokens {
             expires_at: expiry(&access_token, expires_in, received_at),
             access_token,
@@ -210,11 +218,15 @@ mod fast {
     }
 }
 
-/// Receipt time plus `expires_in`, or else the token's own `exp` claim.
+/// Receipt time plus `expires_in`, or else the token's own `exp` claim;
+/// never more than [`MAX_TOKEN_LIFETIME`] after receipt, never before 1970.
 fn expiry(access_token: &str, expires_in: Option<i64>, received_at: i64) -> Option<i64> {
+    let latest = received_at.saturating_add(MAX_TOKEN_LIFETIME);
     match expires_in {
-        Some(seconds) => Some(received_at.saturating_add(seconds)),
-        None => jwt::expiry(access_token),
+        Some(seconds) => Some(received_at.saturating_add(seconds).min(latest)),
+        None => jwt::expiry(access_token)
+            .filter(|exp| *exp >= 0)
+            .map(|exp| exp.min(latest)),
     }
 }
 
@@ -265,6 +277,7 @@ fn take_tokens(
                 },
             )?),
         };
+    let expires_in = expires_in.map(|seconds| seconds.min(MAX_TOKEN_LIFETIME));
     let expires_at = expiry(&access_token, expires_in, received_at);
     Ok(Tokens {
         access_token,
@@ -277,90 +290,82 @@ fn take_tokens(
     })
 }
 
-/// The message to report for a non-2xx response.
+/// The message to report for a non-2xx response; every piece the server
+/// wrote has passed `secrets`' [`Secrets::server_text`].
 ///
 /// NestJS sends `{"statusCode":N,"message":"..."|["..."],"error":"..."}`;
 /// anything else is described rather than quoted.
-pub fn error_message(http_status: u16, content_type: Option<&str>, body: &[u8]) -> String {
+pub fn error_message(
+    secrets: &Secrets<'_>,
+    http_status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> String {
     if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) {
-        let message = match object.get("message") {
-            Some(Value::String(text)) => Some(text.clone()),
-            Some(Value::Array(items)) => {
-                let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
-                (!texts.is_empty()).then(|| texts.join("; "))
-            }
-            _ => None,
-        };
-        if let Some(message) = message.filter(|m| !m.trim().is_empty()) {
-            return message;
-        }
-        return match object.get("error").and_then(Value::as_str) {
-            Some(reason) => format!("HTTP {http_status} {reason} (no message in the body)"),
-            None => format!("HTTP {http_status} with a JSON body that has no message"),
-        };
+        let message = describe_error_body(secrets, http_status, &object);
+        wipe(Value::Object(object));
+        return message;
     }
     match (content_type, body.is_empty()) {
         (_, true) => format!("HTTP {http_status} with an empty body"),
-        (Some(content_type), false) => {
-            format!(
-                "expected JSON, got {} ({http_status})",
-                mime_type(content_type)
-            )
-        }
+        (Some(content_type), false) => format!(
+            "expected JSON, got {} ({http_status})",
+            mime_type(secrets, content_type)
+        ),
         (None, false) => format!("expected JSON, got a body with no content type ({http_status})"),
     }
 }
 
-/// Makes a message safe to hand out: no control characters, at most
-/// [`MAX_MESSAGE_LEN`] bytes, and none of the given secrets.
-///
-/// A secret is looked for as it is, JSON-escaped (a server quoting the
-/// request body) and with its control characters blanked (as they are in
-/// the message), so no spelling of it survives.
-pub fn sanitize_message(message: &str, secrets: &[&str]) -> String {
-    let secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 4).collect();
-    let mut clean = redact(message.to_string(), &secrets, |s| s.to_string());
-    clean = redact(clean, &secrets, |s| {
-        let quoted = serde_json::to_string(s).unwrap_or_default();
-        quoted.trim_matches('"').to_string()
-    });
-    clean = blank_controls(&clean);
-    clean = redact(clean, &secrets, blank_controls);
-    if clean.len() > MAX_MESSAGE_LEN {
-        let mut cut = MAX_MESSAGE_LEN;
-        while !clean.is_char_boundary(cut) {
-            cut -= 1;
+/// Wipes every string of a JSON tree (an error body may echo a secret).
+/// serde_json's scratch buffer for strings with escapes is not wiped.
+fn wipe(value: Value) {
+    use zeroize::Zeroize;
+    match value {
+        Value::String(mut text) => text.zeroize(),
+        Value::Array(items) => items.into_iter().for_each(wipe),
+        Value::Object(object) => {
+            for (mut key, value) in object {
+                key.zeroize();
+                wipe(value);
+            }
         }
-        clean.truncate(cut);
-        clean.push_str("...");
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
-    clean
 }
 
-fn blank_controls(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-fn redact(mut message: String, secrets: &[&str], spell: impl Fn(&str) -> String) -> String {
-    for secret in secrets {
-        let spelled = spell(secret);
-        if !spelled.is_empty() && message.contains(&spelled) {
-            message = message.replace(&spelled, "<redacted>");
+/// The message of a NestJS error body: its `message` (a string or an array
+/// of strings), else its `error`, else a description.
+fn describe_error_body(
+    secrets: &Secrets<'_>,
+    http_status: u16,
+    object: &Map<String, Value>,
+) -> String {
+    let message = match object.get("message") {
+        Some(Value::String(text)) => Some(Zeroizing::new(text.clone())),
+        Some(Value::Array(items)) => {
+            let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+            (!texts.is_empty()).then(|| Zeroizing::new(texts.join("; ")))
         }
+        _ => None,
+    };
+    if let Some(message) = message.filter(|m| !m.trim().is_empty()) {
+        return secrets.server_text(&message);
     }
-    message
+    match object.get("error").and_then(Value::as_str) {
+        Some(reason) => format!(
+            "HTTP {http_status} {} (no message in the body)",
+            secrets.server_text(reason)
+        ),
+        None => format!("HTTP {http_status} with a JSON body that has no message"),
+    }
 }
 
-/// `text/html; charset=utf-8` -> `text/html`, cut short if it is odd.
-pub fn mime_type(content_type: &str) -> String {
+/// `text/html; charset=utf-8` -> `text/html`, cleaned by `secrets` and cut
+/// to 64 bytes (after cleaning, so that no secret is cut into a fragment
+/// that no longer matches).
+pub fn mime_type(secrets: &Secrets<'_>, content_type: &str) -> String {
     let mime = content_type.split(';').next().unwrap_or("").trim();
-    let mut cut = mime.len().min(64);
-    while !mime.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    sanitize_message(&mime[..cut], &[])
+    redact::cut(&secrets.server_text(mime), 64).to_string()
 }
 
 /// Whether a Content-Type header names JSON (`application/json`, `application/problem+json`, ...).
@@ -711,10 +716,41 @@ mod tests {
     }
 
     #[test]
-    fn expiry_saturates_instead_of_overflowing() {
+    fn absurd_expiries_are_clamped_to_ten_years() {
+        let latest = NOW + MAX_TOKEN_LIFETIME;
+        for seconds in [MAX_TOKEN_LIFETIME + 1, 1_000_000_000_000, i64::MAX] {
+            let mut body = documented_body();
+            body["expiresIn"] = json!(seconds);
+            let tokens = parse(&body).unwrap();
+            assert_eq!(tokens.expires_in, Some(MAX_TOKEN_LIFETIME), "{seconds}");
+            assert_eq!(tokens.expires_at, Some(latest), "{seconds}");
+            let refresh = json!({"access_token": "a.b.c", "expires_in": seconds});
+            let tokens = parse_refresh_success(refresh.to_string().as_bytes(), NOW).unwrap();
+            assert_eq!(tokens.expires_in, Some(MAX_TOKEN_LIFETIME), "{seconds}");
+        }
         let mut body = documented_body();
-        body["expiresIn"] = json!(i64::MAX);
-        assert_eq!(parse(&body).unwrap().expires_at, Some(i64::MAX));
+        body["expiresIn"] = json!(3600);
+        assert_eq!(parse(&body).unwrap().expires_at, Some(NOW + 3600));
+
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        let jwt = |exp: i64| {
+            let payload = URL_SAFE_NO_PAD.encode(format!(r#"{{"exp":{exp}}}"#));
+            format!("eyJhbGciOiJIUzI1NiJ9.{payload}.c2ln")
+        };
+        for (exp, expected) in [
+            (10_000_000_000_000, Some(latest)),
+            (i64::MAX, Some(latest)),
+            (NOW + 3600, Some(NOW + 3600)),
+            (0, Some(0)),
+            (-1, None),
+            (-10_000_000_000_000, None),
+        ] {
+            let body = json!({"access_token": jwt(exp)}).to_string();
+            let tokens = parse_refresh_success(body.as_bytes(), NOW).unwrap();
+            assert_eq!(tokens.expires_at, expected, "exp {exp}");
+            assert_eq!(tokens.expires_in, None);
+        }
     }
 
     #[test]
@@ -729,12 +765,12 @@ mod tests {
         let string =
             br#"{"statusCode":401,"message":"Invalid email or password","error":"Unauthorized"}"#;
         assert_eq!(
-            error_message(401, Some("application/json"), string),
+            error_message(&Secrets::none(), 401, Some("application/json"), string),
             "Invalid email or password"
         );
         let array = br#"{"statusCode":422,"message":["email must be an email","clientId must be a UUID"],"error":"Unprocessable Entity"}"#;
         assert_eq!(
-            error_message(422, None, array),
+            error_message(&Secrets::none(), 422, None, array),
             "email must be an email; clientId must be a UUID"
         );
     }
@@ -775,61 +811,41 @@ mod tests {
             ),
         ];
         for (status, content_type, body, expected) in cases {
-            assert_eq!(error_message(status, content_type, body), expected);
+            assert_eq!(
+                error_message(&Secrets::none(), status, content_type, body),
+                expected
+            );
         }
     }
 
     #[test]
-    fn sanitizing_removes_secrets_controls_and_length() {
+    fn server_texts_of_error_bodies_are_cleaned() {
+        let given = ["hunter22"];
+        let secrets = Secrets::new(&given);
+        let echo = br#"{"message":"bad password hunter22\u2028X-Injected: 1"}"#;
         assert_eq!(
-            sanitize_message("bad password hunter22\r\nX-Injected: 1", &["hunter22"]),
-            "bad password <redacted>  X-Injected: 1"
+            error_message(&secrets, 401, None, echo),
+            "bad password <redacted> X-Injected: 1"
         );
-        let long = "é".repeat(MAX_MESSAGE_LEN);
-        let cut = sanitize_message(&long, &[]);
-        assert!(cut.len() <= MAX_MESSAGE_LEN + 3 && cut.ends_with("..."));
+        let reason = br#"{"error":"aHVudGVyMjI="}"#;
         assert_eq!(
-            sanitize_message("abc", &["abc"]),
-            "abc",
-            "too short to redact safely"
+            error_message(&secrets, 401, None, reason),
+            "HTTP 401 <redacted> (no message in the body)"
         );
-    }
-
-    #[test]
-    fn secrets_are_redacted_in_every_spelling() {
-        for secret in [
-            "tab\there",
-            "new\nline",
-            "nel\u{85}x",
-            "quo\"te\\s",
-            "plain-secret",
-        ] {
-            let quoted = serde_json::to_string(secret).unwrap();
-            let cases = [
-                (
-                    format!("echo {secret} end"),
-                    "echo <redacted> end".to_string(),
-                ),
-                (
-                    format!("echo {quoted} end"),
-                    "echo \"<redacted>\" end".to_string(),
-                ),
-            ];
-            for (message, expected) in cases {
-                assert_eq!(
-                    sanitize_message(&message, &[secret]),
-                    expected,
-                    "{message:?}"
-                );
-            }
-        }
+        let typed = error_message(&secrets, 500, Some("text/hunter22; x"), b"x");
+        assert_eq!(typed, "expected JSON, got text/<redacted> (500)");
     }
 
     #[test]
     fn mime_types_are_cut_on_a_character_boundary() {
+        let none = Secrets::none();
         let odd = format!("{}é/x", "a".repeat(63));
-        assert_eq!(mime_type(&odd), "a".repeat(63));
-        assert_eq!(mime_type("text/html; charset=utf-8"), "text/html");
+        assert_eq!(mime_type(&none, &odd), format!("{}...", "a".repeat(63)));
+        assert_eq!(mime_type(&none, "text/html; charset=utf-8"), "text/html");
+        let token = "t".repeat(40) + "0123456789abcdef0123456789";
+        let given = [token.as_str()];
+        let long = format!("text/{token}");
+        assert_eq!(mime_type(&Secrets::new(&given), &long), "text/<redacted>");
     }
 
     #[test]

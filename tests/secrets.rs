@@ -195,3 +195,188 @@ fn an_echoed_password_is_redacted_whatever_characters_it_holds() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// How a hostile server spells the secret it echoes. Written here from the
+/// encodings' definitions, independently of the library's own spellings.
+fn echo_spellings(secret: &str) -> Vec<(&'static str, String)> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let percent = |keep: &dyn Fn(u8) -> bool, upper: bool, plus: bool| -> String {
+        secret
+            .bytes()
+            .map(|b| match b {
+                b' ' if plus => "+".to_string(),
+                b if keep(b) => char::from(b).to_string(),
+                b if upper => format!("%{b:02X}"),
+                b => format!("%{b:02x}"),
+            })
+            .collect()
+    };
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || b"-._~".contains(&b);
+    let ascii_json = |upper: bool, html: bool| -> String {
+        let mut out = String::new();
+        for c in secret.chars() {
+            // Python escapes all non-ASCII; Go keeps it, but escapes <, > and &.
+            let escape = c.is_ascii_control()
+                || if html {
+                    "<>&\u{2028}\u{2029}".contains(c)
+                } else {
+                    !c.is_ascii()
+                };
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if escape => {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        out.push_str(&if upper {
+                            format!("\\u{unit:04X}")
+                        } else {
+                            format!("\\u{unit:04x}")
+                        });
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    };
+    // Upper hex for the first digit of each escape, lower for the second.
+    let mixed_case: String = secret
+        .bytes()
+        .map(|b| match b {
+            b if unreserved(b) => char::from(b).to_string(),
+            b => format!("%{:X}{:x}", b >> 4, b & 0xF),
+        })
+        .collect();
+    let basic = STANDARD.encode(format!("{}:{secret}", ovok_emulator::DEMO_EMAIL));
+    let html: String = secret
+        .chars()
+        .map(|c| format!("&#{};", u32::from(c)))
+        .collect();
+    let html_hex: String = secret
+        .chars()
+        .map(|c| format!("&#x{:X};", u32::from(c)))
+        .collect();
+    vec![
+        ("as sent", secret.to_string()),
+        (
+            "serde JSON",
+            serde_json::to_string(secret)
+                .unwrap()
+                .trim_matches('"')
+                .to_string(),
+        ),
+        ("Python json.dumps", ascii_json(false, false)),
+        ("uppercase \\u", ascii_json(true, false)),
+        ("Go HTML-safe", ascii_json(false, true)),
+        ("percent, upper", percent(&unreserved, true, false)),
+        ("percent, lower", percent(&unreserved, false, false)),
+        ("percent, mixed hex case", mixed_case),
+        ("form", percent(&unreserved, true, true)),
+        (
+            "percent, only non-ASCII",
+            percent(&|b: u8| b.is_ascii(), true, false),
+        ),
+        (
+            "percent, only reserved",
+            percent(&|b: u8| !b.is_ascii() || unreserved(b), false, false),
+        ),
+        (
+            "percent, everything",
+            secret.bytes().map(|b| format!("%{b:02X}")).collect(),
+        ),
+        ("base64", STANDARD.encode(secret)),
+        ("base64 no padding", STANDARD_NO_PAD.encode(secret)),
+        ("base64url", URL_SAFE.encode(secret)),
+        ("base64url no padding", URL_SAFE_NO_PAD.encode(secret)),
+        ("Basic auth", basic),
+        ("HTML decimal entities", html),
+        ("HTML hex entities", html_hex),
+    ]
+}
+
+/// Where a hostile server puts the echo.
+#[derive(Clone, Copy, Debug)]
+enum Place {
+    Message,
+    ErrorField,
+    ContentTypeOf200,
+    Location,
+    RetryAfter,
+}
+
+fn echo_response(place: Place, echo: &str) -> Vec<u8> {
+    use common::hostile::typed_response;
+    let nest =
+        |key: &str| json!({ "statusCode": 400, key: format!("bad {echo} here") }).to_string();
+    match place {
+        Place::Message => json_response("400 Bad Request", &nest("message")),
+        Place::ErrorField => json_response("401 Unauthorized", &nest("error")),
+        Place::ContentTypeOf200 => {
+            typed_response("200 OK", &format!("text/{echo}; q=1"), &[], b"{}")
+        }
+        Place::Location => typed_response(
+            "302 Found",
+            "text/plain",
+            &[("Location", &format!("https://evil.example/?p={echo}"))],
+            b"",
+        ),
+        Place::RetryAfter => typed_response(
+            "429 Too Many Requests",
+            "text/plain",
+            &[("Retry-After", &format!("{echo} 5"))],
+            b"slow down",
+        ),
+    }
+}
+
+/// Every place × every spelling × passwords and refresh tokens, long and
+/// short: the message never holds the secret or the echoed spelling, and a
+/// secret under 4 bytes withholds the server's text.
+#[test]
+fn no_spelling_in_any_place_reaches_the_message() {
+    let client = matrix_client();
+    let passwords = [PASSWORD, "pä<ss wörd&😀/+", "x7", "Z"];
+    let refresh_tokens = ["eyJhbGciOiJI.eyJzdWIiOiIx.c2ln-_+/", "a.b"];
+    let places = [
+        Place::Message,
+        Place::ErrorField,
+        Place::ContentTypeOf200,
+        Place::Location,
+        Place::RetryAfter,
+    ];
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    let cases = passwords
+        .iter()
+        .map(|p| (true, *p))
+        .chain(refresh_tokens.iter().map(|t| (false, *t)));
+    for (is_password, secret) in cases {
+        for (how, echo) in echo_spellings(secret) {
+            for place in places {
+                let in_header = !matches!(place, Place::Message | Place::ErrorField);
+                if in_header && !echo.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b';') {
+                    continue; // not a header value a server could send
+                }
+                let server = HostileServer::answering(echo_response(place, &echo));
+                let outcome = if is_password {
+                    client.login(&server.url(), secret)
+                } else {
+                    client.refresh(&server.url(), secret)
+                };
+                let message = outcome.error_message.unwrap_or_default();
+                checked += 1;
+                let short = secret.len() < ovok::redact::MIN_REPLACED_LEN;
+                let leaked = (!short && message.contains(secret))
+                    || (echo.len() >= 2 && message.contains(&echo))
+                    || (short && !message.contains(ovok::redact::WITHHELD));
+                if leaked {
+                    problems.push(format!("{secret:?} {how} in {place:?}: {message:?}"));
+                }
+            }
+        }
+    }
+    assert!(checked > 300, "only {checked} cases ran");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -1,5 +1,5 @@
 //! Response parsing on arbitrary bytes: `parse_login_success`,
-//! `parse_refresh_success`, `error_message` and `sanitize_message`.
+//! `parse_refresh_success`, `error_message` and the `redact::Secrets` sanitizer.
 //!
 //! Input: either a bare body, or `CONTENT_TYPE \0 SECRET \0 BODY` (the first
 //! two NULs split it), so that the seeds can be real bodies and the fuzzer can
@@ -10,15 +10,14 @@
 //!   (C would cut it short);
 //! - a refused body is `InvalidResponse`, and its message never quotes a
 //!   token value from the body (serde's own messages can; the parser must not);
-//! - a sanitized message has no control characters, is at most
+//! - a sanitized message has no Cc, Cf, Zl or Zp characters, is at most
 //!   `MAX_MESSAGE_LEN` bytes plus "...", and contains the secret neither as
-//!   it is nor with its control characters blanked.
+//!   it is nor with its invisible characters neutralised, however short.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ovok::response::{
-    error_message, parse_login_success, parse_refresh_success, sanitize_message, MAX_MESSAGE_LEN,
-};
+use ovok::redact::{self, Secrets};
+use ovok::response::{error_message, parse_login_success, parse_refresh_success, MAX_MESSAGE_LEN};
 use ovok::{OvokStatus, Tokens};
 use serde_json::Value;
 
@@ -93,18 +92,26 @@ fuzz_target!(|data: &[u8]| {
 
     // A non-2xx body: whatever the server says, after sanitizing.
     let http_status = 400 + (data.len() % 200) as u16;
-    let message = error_message(http_status, content_type, body);
-    let clean = sanitize_message(&message, &[secret]);
+    let given = [secret];
+    let secrets = Secrets::new(&given);
+    let message = error_message(&secrets, http_status, content_type, body);
+    let clean = secrets.message(&message);
     assert!(
-        !clean.chars().any(char::is_control),
-        "control character in {clean:?}"
+        !clean.chars().any(redact::is_invisible),
+        "invisible character in {clean:?}"
     );
     assert!(clean.len() <= MAX_MESSAGE_LEN + 3, "{} bytes", clean.len());
+    // Any server text alone, however short the secret: never shown.
+    let piece = secrets.server_text(&String::from_utf8_lossy(body));
     if redactable(secret) {
+        assert!(!piece.contains(secret), "secret {secret:?} in {piece:?}");
+    }
+    if redactable(secret) && secret.len() >= redact::MIN_REPLACED_LEN {
         // Neither as sent nor as sanitizing would print it (a tab in the
         // password must not survive as a space).
+        let neutral = redact::neutralise(secret);
         assert!(
-            !clean.contains(secret) && !clean.contains(&blanked(secret)),
+            !clean.contains(secret) && (neutral.trim().is_empty() || !clean.contains(neutral.as_str())),
             "secret {secret:?} survived sanitizing: {clean:?}"
         );
     }
@@ -168,17 +175,12 @@ fn token_values(body: &[u8]) -> Vec<String> {
     out
 }
 
-/// Secrets that `sanitize_message` promises to remove. Left out: secrets under
-/// 4 bytes (deliberately not redacted) and secrets made of the marker's own
-/// text (`<redacted>` would "contain" them).
+/// Secrets that the sanitizer promises to remove. Left out: secrets made of
+/// the markers' or the messages' own text (`<redacted>` would "contain" them).
 fn redactable(secret: &str) -> bool {
-    secret.len() >= 4 && !secret.contains(['<', '>']) && !"<redacted>".contains(secret)
-}
-
-/// A secret as a sanitized message would print it: control characters blanked.
-fn blanked(secret: &str) -> String {
-    secret
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    let ours = [redact::REDACTED, redact::WITHHELD, "expected JSON, got", "HTTP "];
+    !secret.is_empty()
+        && !secret.contains(['<', '>'])
+        && !ours.iter().any(|text| text.contains(secret))
+        && !secret.chars().all(|c| c.is_ascii_digit() || c == ' ')
 }

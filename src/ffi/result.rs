@@ -32,11 +32,14 @@ pub struct OvokResult {
     /// The refresh token; NULL when the server sent none.
     pub refresh_token: *const c_char,
     /// Seconds until the access token expires; -1 when the server did not say.
+    /// At most 315360000 (ten years): a larger `expiresIn` is clamped to it.
     pub expires_in: i64,
     /// Unix time (seconds) at which the access token expires: the time the
     /// response arrived plus `expires_in`. When the server sent no expiry,
     /// the access token's own `exp` claim (read without verifying the
-    /// signature: advisory only); -1 when neither is known.
+    /// signature: advisory only); -1 when neither is known. Never more than
+    /// ten years after the response arrived (a later `exp` is clamped), and
+    /// an `exp` before 1970 counts as unknown.
     pub expires_at: i64,
     /// The project reference, e.g. "Project/f6f4..."; NULL unless a login
     /// succeeded (a refresh does not return it).

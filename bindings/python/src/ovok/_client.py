@@ -10,6 +10,7 @@ from . import _ffi
 from ._errors import InternalError, OvokStatus, error_for
 from ._login import encode, login_arguments, refresh_arguments, take
 from ._managed import Managed
+from ._tracebacks import async_without_secret_frames, without_secret_frames
 
 # typing.TYPE_CHECKING without importing typing, which costs import time;
 # type checkers recognise the name.
@@ -131,6 +132,7 @@ class Client(Managed):
     client is freed when it is garbage-collected.
     """
 
+    @without_secret_frames
     def __init__(
         self,
         *,
@@ -234,6 +236,7 @@ class Client(Managed):
         options = f" {self._shown_options}" if self._shown_options else ""
         return f"<ovok.Client{options} {'closed' if self.closed else 'open'}>"
 
+    @without_secret_frames
     def login(
         self, email: str, password: str, client_id: str, *, base_url: Optional[str] = None
     ) -> LoginResult:
@@ -250,6 +253,7 @@ class Client(Managed):
         with self._borrow() as client:
             return take(_ffi.lib.ovok_client_login(client, *arguments), login_result)
 
+    @without_secret_frames
     def refresh(self, refresh_token: str, *, base_url: Optional[str] = None) -> TokenResult:
         """Like `ovok.refresh`, through this client's settings and connection pool.
 
@@ -266,6 +270,7 @@ class Client(Managed):
         with self._borrow() as client:
             return take(_ffi.lib.ovok_client_refresh(client, *arguments), token_result)
 
+    @async_without_secret_frames
     async def login_async(
         self, email: str, password: str, client_id: str, *, base_url: Optional[str] = None
     ) -> LoginResult:
@@ -277,6 +282,7 @@ class Client(Managed):
             self.login, email, password, client_id, base_url=base_url
         )
 
+    @async_without_secret_frames
     async def refresh_async(
         self, refresh_token: str, *, base_url: Optional[str] = None
     ) -> TokenResult:

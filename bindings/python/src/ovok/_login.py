@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import _ffi
 from ._errors import InternalError, InvalidArgumentError, OvokStatus, error_for
+from ._tracebacks import async_without_secret_frames, without_secret_frames
 
 # typing.TYPE_CHECKING without importing typing, which costs import time;
 # type checkers recognise the name.
@@ -83,6 +84,7 @@ def refresh_arguments(
     return encode_optional("base_url", base_url), encode("refresh_token", refresh_token)
 
 
+@without_secret_frames
 def login(
     email: str, password: str, client_id: str, *, base_url: Optional[str] = None
 ) -> LoginResult:
@@ -108,6 +110,7 @@ def login(
     return take(_ffi.lib.ovok_login(*arguments), login_result)
 
 
+@without_secret_frames
 def refresh(refresh_token: str, *, base_url: Optional[str] = None) -> TokenResult:
     """Exchanges a refresh token for new tokens with ``POST {base_url}/auth/refresh-token``.
 
@@ -127,6 +130,7 @@ def refresh(refresh_token: str, *, base_url: Optional[str] = None) -> TokenResul
     return take(_ffi.lib.ovok_refresh(*arguments), token_result)
 
 
+@async_without_secret_frames
 async def login_async(
     email: str, password: str, client_id: str, *, base_url: Optional[str] = None
 ) -> LoginResult:
@@ -143,6 +147,7 @@ async def login_async(
     return await asyncio.to_thread(login, email, password, client_id, base_url=base_url)
 
 
+@async_without_secret_frames
 async def refresh_async(
     refresh_token: str, *, base_url: Optional[str] = None
 ) -> TokenResult:

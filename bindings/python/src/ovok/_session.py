@@ -10,6 +10,7 @@ from ._client import Client
 from ._errors import InternalError, LoginRequiredError, OvokStatus
 from ._login import encode, encode_optional, login_arguments, take
 from ._managed import Managed
+from ._tracebacks import without_secret_frames
 
 # typing.TYPE_CHECKING without importing typing, which costs import time;
 # type checkers recognise the name.
@@ -132,6 +133,7 @@ class Session(Managed):
     show the password or a token. A session cannot be copied or pickled.
     """
 
+    @without_secret_frames
     def __init__(
         self,
         email: Optional[str] = None,
@@ -193,6 +195,7 @@ class Session(Managed):
             lib.ovok_session_set_token_listener(pointer, self._listener, None)
 
     @property
+    @without_secret_frames
     def access_token(self) -> str:
         """A valid access token, renewed first if needed. May block on the network.
 
@@ -204,6 +207,7 @@ class Session(Managed):
         """
         return self.tokens().access_token
 
+    @without_secret_frames
     def tokens(self) -> TokenResult:
         """The current tokens, renewed first if needed; see `access_token`."""
         from ._tokens import token_result
@@ -248,10 +252,12 @@ class Session(Managed):
                 finally:
                     self._logins += 1
 
+    @without_secret_frames
     def authorization_header(self) -> dict[str, str]:
         """``{"Authorization": "Bearer <access token>"}``, renewed first if needed."""
         return {"Authorization": f"Bearer {self.access_token}"}
 
+    @without_secret_frames
     def restore(
         self,
         refresh_token: str,
@@ -278,6 +284,7 @@ class Session(Managed):
 
             raise error_for(status, 0, f"restore refused the tokens ({_ffi.status_name(status)})")
 
+    @without_secret_frames
     def invalidate(self, access_token: Optional[str] = None) -> None:
         """Marks the current access token stale, so the next use renews it.
 
@@ -294,6 +301,7 @@ class Session(Managed):
             self._invalidations += 1
             self._last_token = None
 
+    @without_secret_frames
     def logout(self) -> None:
         """Signs out: clears the tokens and the password first, always, then
         asks the server to revoke the access token (``POST /auth/logout``).
