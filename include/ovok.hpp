@@ -663,8 +663,19 @@ class Session {
     return detail::to_tokens(detail::ResultPtr(ovok_session_access_token(get(), min_ttl.count())));
   }
 
-  /* The API answered 401 to the current access token: the next access_token() refreshes. */
-  void invalidate() noexcept { ovok_session_invalidate(get()); }
+  /* The API answered 401: the next access_token() refreshes. Pass the token
+   * the API rejected: it is marked stale only while it is still the current
+   * one, so a token another thread has renewed since is left alone, and many
+   * threads rejected with one token cause one refresh. Without a token, the
+   * current one is marked stale. A token holding a NUL byte was never handed
+   * out, so it changes nothing (no error: this call cannot fail). */
+  void invalidate(const std::optional<std::string>& rejected = std::nullopt) noexcept {
+    if (!rejected) {
+      ovok_session_invalidate(get());
+    } else if (rejected->find('\0') == std::string::npos) {
+      ovok_session_invalidate_token(get(), rejected->c_str());
+    }
+  }
 
   /* Clears the tokens here first, always (the listener hears it), then asks the
    * server to revoke them; a failure says only that the server did not confirm it. */

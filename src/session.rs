@@ -320,6 +320,28 @@ impl<A: Authenticator> Session<A> {
         self.lock().stale = true;
     }
 
+    /// The API refused `rejected_access_token`: the next
+    /// [`Session::access_token`] refreshes, but only if that token is still
+    /// the current one. A token that a refresh (or login, restore, logout)
+    /// has replaced meanwhile is ignored, and so is a token the session never
+    /// held: when many threads get a 401 for the same old token, the first
+    /// one to report it causes the one refresh, and the later ones find the
+    /// new token in place. Returns whether the token was marked stale.
+    ///
+    /// While a refresh is in flight the old token is still current, so a
+    /// rejection of it marks it stale; the refresh's outcome then replaces it
+    /// (and clears the mark), so it causes no second refresh.
+    pub fn invalidate_token(&self, rejected_access_token: &str) -> bool {
+        let mut state = self.lock();
+        let current = state.access.as_ref().is_some_and(|access| {
+            access.access_token.as_bytes() == rejected_access_token.as_bytes()
+        });
+        if current {
+            state.stale = true;
+        }
+        current
+    }
+
     /// Clears the tokens, always, then asks the server to revoke the access
     /// token. The result is the server's answer: its 2xx status, or why the
     /// revocation failed ([`OvokStatus::LoginRequired`] when there was no

@@ -37,6 +37,7 @@ fn header_declares_the_whole_contract() {
         "struct OvokSession *ovok_session_new(const struct OvokClient *client, const char *base_url);",
         "struct OvokResult *ovok_session_access_token(struct OvokSession *session, int64_t min_ttl_seconds);",
         "void ovok_session_free(struct OvokSession *session);",
+        "void ovok_session_invalidate_token(struct OvokSession *session, const char *rejected_access_token);",
         "void ovok_client_free(struct OvokClient *client);",
         "Safe to call from many threads at once.",
     ] {

@@ -77,6 +77,12 @@ impl Session {
         unsafe { ovok_session_invalidate(self.0) }
     }
 
+    fn invalidate_token(&self, rejected: &[u8]) {
+        let rejected = CString::new(rejected).unwrap();
+        // SAFETY: a live session and a C string.
+        unsafe { ovok_session_invalidate_token(self.0, rejected.as_ptr()) }
+    }
+
     fn logout(&self) -> Outcome {
         // SAFETY: a live session.
         take(unsafe { ovok_session_logout(self.0) })
@@ -163,6 +169,63 @@ fn thirty_two_threads_on_an_expired_session_make_one_refresh() {
         assert_eq!(outcome.access_token.as_ref(), Some(&token), "{outcome:?}");
     }
     assert_eq!(heard.tokens(), [login.access_token, Some(token)]);
+}
+
+#[test]
+fn thirty_two_late_rejections_of_one_token_make_one_refresh() {
+    let emulator = emulator();
+    let session = Arc::new(Session::new(ptr::null(), emulator.url()));
+    let login = session.login();
+    let old = login.access_token.clone().expect("a token");
+    let before = emulator.refresh_requests();
+    let start = Arc::new(Barrier::new(32));
+    let threads: Vec<_> = (0..32)
+        .map(|_| {
+            let (session, start, old) = (Arc::clone(&session), Arc::clone(&start), old.clone());
+            thread::spawn(move || {
+                start.wait();
+                session.invalidate_token(old.as_bytes());
+                session.access_token(60)
+            })
+        })
+        .collect();
+    let outcomes: Vec<Outcome> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(emulator.refresh_requests() - before, 1);
+    let token = outcomes[0].access_token.clone().expect("a token");
+    assert_ne!(token, old);
+    for outcome in &outcomes {
+        assert_eq!(outcome.access_token.as_ref(), Some(&token), "{outcome:?}");
+    }
+}
+
+#[test]
+fn a_rejected_token_that_is_no_longer_current_is_ignored() {
+    let emulator = emulator();
+    let session = Session::new(ptr::null(), emulator.url());
+    let old = session.login().access_token.expect("a token");
+    session.invalidate_token(old.as_bytes());
+    let current = session.access_token(60).access_token.expect("a token");
+    assert_ne!(current, old);
+    let before = emulator.refresh_requests();
+    // Renewed already, a prefix, never held, not UTF-8: all ignored.
+    for rejected in [
+        old.as_bytes(),
+        &current.as_bytes()[1..],
+        b"elsewhere",
+        b"\xff\xfe",
+    ] {
+        session.invalidate_token(rejected);
+        assert_eq!(
+            session.access_token(60).access_token.as_ref(),
+            Some(&current)
+        );
+    }
+    assert_eq!(emulator.refresh_requests(), before);
+    // NULL is `ovok_session_invalidate`.
+    // SAFETY: a live session; NULL is allowed.
+    unsafe { ovok_session_invalidate_token(session.0, ptr::null()) };
+    assert_ne!(session.access_token(60).access_token, Some(current));
+    assert_eq!(emulator.refresh_requests(), before + 1);
 }
 
 #[test]
@@ -348,6 +411,8 @@ fn a_null_session_is_an_invalid_argument() {
     assert_eq!(status, OvokStatus::InvalidArgument);
     unsafe {
         ovok_session_invalidate(ptr::null_mut());
+        ovok_session_invalidate_token(ptr::null_mut(), ptr::null());
+        ovok_session_invalidate_token(ptr::null_mut(), c"a token".as_ptr());
         ovok_session_set_token_listener(ptr::null_mut(), None, ptr::null_mut());
         ovok_session_free(ptr::null_mut());
     }

@@ -25,9 +25,9 @@ pub use client::{OvokClient, OvokClientBuilder};
 pub use login::{ovok_client_login, ovok_client_refresh, ovok_login, ovok_refresh};
 pub use result::{ovok_result_free, OvokResult};
 pub use session::{
-    ovok_session_access_token, ovok_session_free, ovok_session_invalidate, ovok_session_login,
-    ovok_session_logout, ovok_session_new, ovok_session_restore, ovok_session_set_token_listener,
-    OvokSession, OvokTokenListener,
+    ovok_session_access_token, ovok_session_free, ovok_session_invalidate,
+    ovok_session_invalidate_token, ovok_session_login, ovok_session_logout, ovok_session_new,
+    ovok_session_restore, ovok_session_set_token_listener, OvokSession, OvokTokenListener,
 };
 
 use crate::status::OvokStatus;

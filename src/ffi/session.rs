@@ -210,6 +210,47 @@ pub unsafe extern "C" fn ovok_session_invalidate(session: *mut OvokSession) {
     );
 }
 
+/// The API answered 401 to `rejected_access_token`: the next
+/// `ovok_session_access_token` refreshes, but only if that token is still
+/// the session's current access token. A token that another thread's
+/// refresh (or a login, restore or logout) has replaced meanwhile is
+/// ignored, and so is a token the session never held. So when many threads
+/// get a 401 for the same token at once, the session refreshes once. Pass
+/// the exact token that the API rejected, as `ovok_session_access_token`
+/// gave it.
+///
+/// Safe to call from any thread, also while a refresh runs; it never waits
+/// for the network. `rejected_access_token` NULL: as
+/// `ovok_session_invalidate`. A NULL session, and a token that is not valid
+/// UTF-8 (so never one the session held), are ignored.
+///
+/// # Safety
+/// `session` is NULL or a live session; `rejected_access_token` is NULL or
+/// a NUL-terminated string, valid for the duration of the call.
+#[no_mangle]
+pub unsafe extern "C" fn ovok_session_invalidate_token(
+    session: *mut OvokSession,
+    rejected_access_token: *const c_char,
+) {
+    panic::guard(
+        || (),
+        || {
+            // SAFETY: as promised by the caller.
+            let Ok(session) = (unsafe { self::session(session) }) else {
+                return;
+            };
+            // SAFETY: as promised by the caller.
+            match unsafe { optional_str(rejected_access_token, "rejected_access_token") } {
+                Ok(Some(rejected)) => {
+                    session.invalidate_token(rejected);
+                }
+                Ok(None) => session.invalidate(),
+                Err(_) => {}
+            }
+        },
+    );
+}
+
 /// Clears the tokens locally first, always (the listener gets NULL), then
 /// asks the server to revoke them with `POST {base_url}/auth/logout` and
 /// `Authorization: Bearer <access token>`. The result reports the server's

@@ -379,3 +379,91 @@ fn restore_refuses_tokens_that_cannot_be_sent() {
     assert!(session.restore("", None, None).is_err());
     assert!(session.restore("r0", Some("two\r\nlines"), None).is_err());
 }
+
+#[test]
+fn thirty_two_late_rejections_of_one_token_cause_one_refresh() {
+    let (fake, session, _heard) = restored();
+    let old = session.access_token(60).unwrap().access_token.to_string();
+    assert_eq!(fake.refreshes(), 1);
+    let start = Arc::new(std::sync::Barrier::new(32));
+    let threads: Vec<_> = (0..32)
+        .map(|_| {
+            let (session, start, old) = (Arc::clone(&session), Arc::clone(&start), old.clone());
+            thread::spawn(move || {
+                start.wait();
+                session.invalidate_token(&old);
+                session.access_token(60).map(|t| t.access_token.to_string())
+            })
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().unwrap().unwrap(), "a2");
+    }
+    assert_eq!(fake.refreshes(), 2);
+}
+
+#[test]
+fn a_rejection_during_the_refresh_of_that_token_adds_no_refresh() {
+    let (fake, session, _heard) = restored();
+    session.access_token(60).unwrap();
+    session.invalidate();
+    fake.set_gate(false);
+    let renewing = {
+        let session = Arc::clone(&session);
+        thread::spawn(move || session.access_token(60).map(|t| t.access_token.to_string()))
+    };
+    while fake.refreshes() != 2 {
+        thread::yield_now();
+    }
+    // "a1" is still the current token while its refresh is in flight.
+    assert!(session.invalidate_token("a1"));
+    fake.set_gate(true);
+    assert_eq!(renewing.join().unwrap().unwrap(), "a2");
+    assert_eq!(
+        session.access_token(60).unwrap().access_token.as_str(),
+        "a2"
+    );
+    assert_eq!(fake.refreshes(), 2);
+}
+
+#[test]
+fn a_rejected_token_that_was_already_renewed_is_ignored() {
+    let (fake, session, _heard) = restored();
+    session.access_token(60).unwrap();
+    session.invalidate();
+    assert_eq!(
+        session.access_token(60).unwrap().access_token.as_str(),
+        "a2"
+    );
+    assert!(!session.invalidate_token("a1"));
+    assert_eq!(
+        session.access_token(60).unwrap().access_token.as_str(),
+        "a2"
+    );
+    assert_eq!(fake.refreshes(), 2);
+    // The current one is honoured.
+    assert!(session.invalidate_token("a2"));
+    assert_eq!(
+        session.access_token(60).unwrap().access_token.as_str(),
+        "a3"
+    );
+    assert_eq!(fake.refreshes(), 3);
+}
+
+#[test]
+fn an_unknown_rejected_token_is_ignored() {
+    let (fake, session, _heard) = restored();
+    // No access token yet: nothing to match.
+    assert!(!session.invalidate_token("a1"));
+    session.access_token(60).unwrap();
+    for unknown in ["", "a", "a10", "A1", "a1 ", "elsewhere"] {
+        assert!(!session.invalidate_token(unknown), "{unknown:?}");
+    }
+    assert_eq!(
+        session.access_token(60).unwrap().access_token.as_str(),
+        "a1"
+    );
+    assert_eq!(fake.refreshes(), 1);
+    session.logout().unwrap();
+    assert!(!session.invalidate_token("a1"));
+}

@@ -658,6 +658,48 @@ void test_many_threads_share_a_session() {
   CHECK(same == kThreads);
 }
 
+// Threads that all got a 401 for one token renew it once; a stale, unknown or
+// NUL-holding token changes nothing. The listener hears each refresh once.
+void test_many_threads_rejected_with_one_token_renew_once() {
+  constexpr int kThreads = 16;
+  ovok::Session session(base_url);
+  Heard heard;
+  session.on_tokens(heard.listener());
+  const std::string old = session.login(EMAIL, PASSWORD, CLIENT_ID).access_token;
+
+  std::vector<std::string> tokens(kThreads);
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&, t] {
+      session.invalidate(old);
+      ovok::Expected<ovok::TokenResult> token = session.try_access_token(60s);
+      if (token) {
+        tokens[t] = token->access_token;
+      } else {
+        failed++;
+      }
+    });
+  }
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  auto calls = heard.calls();
+  CHECK(failed == 0);
+  CHECK(calls.size() == 2 && calls[1] && calls[1]->access_token != old);
+  const std::string current = calls.size() == 2 && calls[1] ? calls[1]->access_token : std::string();
+  for (const std::string& token : tokens) {
+    CHECK(token == current);
+  }
+  for (const std::string& ignored : {old, std::string("elsewhere"), current + std::string(1, '\0') + "x"}) {
+    session.invalidate(ignored);
+    CHECK(session.access_token().access_token == current);
+  }
+  CHECK(heard.calls().size() == 2);
+  session.invalidate(std::nullopt);
+  CHECK(session.access_token().access_token != current && heard.calls().size() == 3);
+}
+
 #ifdef OVOK_TEST_HOOKS
 // A panic inside the core is OVOK_STATUS_INTERNAL, thrown like any other error.
 void test_internal() {
@@ -700,6 +742,7 @@ int main(int argc, char** argv) {
   run("session listener exceptions", test_session_listener_exceptions_stay_in_cpp);
   run("session moves and clients", test_session_moves_and_clients);
   run("many threads share a session", test_many_threads_share_a_session);
+  run("many threads rejected with one token", test_many_threads_rejected_with_one_token_renew_once);
 #ifdef OVOK_TEST_HOOKS
   run("internal", test_internal);
 #endif

@@ -127,6 +127,8 @@ static void test_null_and_bad_arguments(void) {
   ovok_result_free(result);
   CHECK(ovok_session_restore(NULL, "r", NULL, -1) == OVOK_STATUS_INVALID_ARGUMENT);
   ovok_session_invalidate(NULL);
+  ovok_session_invalidate_token(NULL, NULL);
+  ovok_session_invalidate_token(NULL, "a token");
   ovok_session_set_token_listener(NULL, record, NULL);
   ovok_session_free(NULL);
 
@@ -198,6 +200,85 @@ static void test_32_threads_share_one_refresh(void) {
   }
   CHECK(heard.calls == 1);
   CHECK(strcmp(heard.tokens[0], calls[0].access_token) == 0);
+  ovok_session_free(session);
+}
+
+struct late_rejection {
+  OvokSession *session;
+  pthread_barrier_t *start;
+  const char *rejected;
+  OvokStatus status;
+  char access_token[2048];
+};
+
+static void *reject_then_ask(void *argument) {
+  struct late_rejection *call = argument;
+  pthread_barrier_wait(call->start);
+  ovok_session_invalidate_token(call->session, call->rejected);
+  OvokResult *result = ovok_session_access_token(call->session, 60);
+  call->status = result->status;
+  snprintf(call->access_token, sizeof call->access_token, "%s",
+           result->access_token ? result->access_token : "");
+  ovok_result_free(result);
+  return NULL;
+}
+
+static void test_32_late_rejections_of_one_token_make_one_refresh(void) {
+  char old[2048];
+  OvokSession *session = logged_in(NULL, old, sizeof old);
+  long before = refresh_requests();
+
+  enum { THREADS = 32 };
+  pthread_t threads[THREADS];
+  static struct late_rejection calls[THREADS];
+  pthread_barrier_t start;
+  pthread_barrier_init(&start, NULL, THREADS);
+  for (int i = 0; i < THREADS; i++) {
+    calls[i].session = session;
+    calls[i].start = &start;
+    calls[i].rejected = old;
+    pthread_create(&threads[i], NULL, reject_then_ask, &calls[i]);
+  }
+  for (int i = 0; i < THREADS; i++) pthread_join(threads[i], NULL);
+  pthread_barrier_destroy(&start);
+
+  CHECK(before >= 0);
+  CHECK(refresh_requests() - before == 1);
+  CHECK(strcmp(calls[0].access_token, old) != 0);
+  for (int i = 0; i < THREADS; i++) {
+    CHECK(calls[i].status == OVOK_STATUS_OK);
+    CHECK(strcmp(calls[i].access_token, calls[0].access_token) == 0);
+  }
+  ovok_session_free(session);
+}
+
+/* The current access token, or "" (copied into `out`). */
+static void current_token(OvokSession *session, char *out, size_t size) {
+  OvokResult *result = ovok_session_access_token(session, 60);
+  CHECK(result->status == OVOK_STATUS_OK);
+  snprintf(out, size, "%s", result->access_token ? result->access_token : "");
+  ovok_result_free(result);
+}
+
+static void test_a_rejected_token_no_longer_current_is_ignored(void) {
+  char old[2048], current[2048], now[2048];
+  OvokSession *session = logged_in(NULL, old, sizeof old);
+  ovok_session_invalidate_token(session, old);
+  current_token(session, current, sizeof current);
+  CHECK(strcmp(current, old) != 0);
+  long before = refresh_requests();
+  const char *ignored[] = {old, current + 1, "elsewhere", "\xff\xfe", ""};
+  for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++) {
+    ovok_session_invalidate_token(session, ignored[i]);
+    current_token(session, now, sizeof now);
+    CHECK(strcmp(now, current) == 0);
+  }
+  CHECK(refresh_requests() == before);
+  /* NULL is ovok_session_invalidate. */
+  ovok_session_invalidate_token(session, NULL);
+  current_token(session, now, sizeof now);
+  CHECK(strcmp(now, current) != 0);
+  CHECK(refresh_requests() == before + 1);
   ovok_session_free(session);
 }
 
@@ -375,6 +456,8 @@ int main(int argc, char **argv) {
   test_version_macros();
   test_null_and_bad_arguments();
   test_32_threads_share_one_refresh();
+  test_32_late_rejections_of_one_token_make_one_refresh();
+  test_a_rejected_token_no_longer_current_is_ignored();
   test_the_listener_sees_every_rotation();
   test_a_refused_refresh_requires_a_login();
   test_restore_from_a_refresh_token_alone();

@@ -112,6 +112,7 @@ def test_every_header_function_is_declared() -> None:
         "ovok_session_access_token",
         "ovok_session_free",
         "ovok_session_invalidate",
+        "ovok_session_invalidate_token",
         "ovok_session_login",
         "ovok_session_logout",
         "ovok_session_new",

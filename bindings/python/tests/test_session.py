@@ -250,6 +250,33 @@ def test_invalidating_an_old_token_leaves_a_newer_one_alone(emulator: str) -> No
     assert counts() == (0, 0)
 
 
+def test_32_threads_rejected_with_one_token_renew_once(emulator: str) -> None:
+    session = demo_session(emulator)
+    old = session.access_token
+    counts = Counts(emulator)
+
+    def rejected_then_renewed() -> str:
+        session.invalidate(old)
+        return session.access_token
+
+    outcomes = all_at_once(rejected_then_renewed)
+    assert counts() == (0, 1)  # libovok ignored the 31 late rejections
+    assert len(set(outcomes)) == 1
+    assert old not in outcomes
+
+
+def test_invalidating_a_token_the_session_never_held_does_nothing(emulator: str) -> None:
+    session = demo_session(emulator)
+    token = session.access_token
+    counts = Counts(emulator)
+    for unknown in ["", token[1:], token + "x", "\ud800", token + "\0"]:
+        session.invalidate(unknown)
+        assert session.access_token == token
+    assert counts() == (0, 0)
+    with pytest.raises(TypeError):
+        session.invalidate(token.encode())  # type: ignore[arg-type]
+
+
 # --- restored sessions, without a password ----------------------------------------------------
 
 

@@ -229,6 +229,7 @@ def _declare(library: ctypes.CDLL) -> None:
         "ovok_session_restore": ([SessionPointer, text, text, ctypes.c_int64], status),
         "ovok_session_access_token": ([SessionPointer, ctypes.c_int64], ResultPointer),
         "ovok_session_invalidate": ([SessionPointer], None),
+        "ovok_session_invalidate_token": ([SessionPointer, text], None),
         "ovok_session_logout": ([SessionPointer], ResultPointer),
         "ovok_session_set_token_listener": (
             [SessionPointer, TokenListener, ctypes.c_void_p],

@@ -168,13 +168,6 @@ class Session(Managed):
         self._login_lock = threading.Lock()
         self._logins = 0
         self._login_error: Optional[Exception] = None
-        self._last_token: Optional[str] = None
-        # `_last_token` must name the session's current token. A call that
-        # began before an invalidation may return the old token after the
-        # renewal stored the new one; it must not put the old one back, or a
-        # late 401 to the old token would invalidate the new one too.
-        self._token_lock = threading.Lock()
-        self._invalidations = 0
 
         lib = _ffi.lib
         if client is None:
@@ -213,19 +206,14 @@ class Session(Managed):
         from ._tokens import token_result
 
         attempts = self._logins
-        invalidations = self._invalidations
         try:
             with self._borrow() as session:
                 pointer = _ffi.lib.ovok_session_access_token(session, self._min_ttl)
-                tokens = take(pointer, token_result)
+                return take(pointer, token_result)
         except LoginRequiredError as required:
             if self._password is None:
                 raise
-            tokens = self._log_in(attempts, required)
-        with self._token_lock:
-            if self._invalidations == invalidations:
-                self._last_token = tokens.access_token
-        return tokens
+            return self._log_in(attempts, required)
 
     def _log_in(self, attempts: int, required: LoginRequiredError) -> TokenResult:
         from ._tokens import token_result
@@ -286,20 +274,34 @@ class Session(Managed):
 
     @without_secret_frames
     def invalidate(self, access_token: Optional[str] = None) -> None:
-        """Marks the current access token stale, so the next use renews it.
+        """Marks the access token stale, so the next use renews it.
 
-        Call it when an API rejects the token (HTTP 401). Pass the rejected
-        token, and a token that another thread has renewed since is left alone.
+        Call it when an API rejects the token (HTTP 401), and pass the
+        rejected token: libovok then marks it stale only while it is still the
+        current one, so a token another thread has renewed since is left
+        alone, and many threads rejected with one token renew once. Without a
+        token, the current one is marked stale unconditionally.
+
+        Raises:
+            TypeError: `access_token` is not a str.
+            ValueError: the session is closed.
         """
-        with self._token_lock:
-            if access_token is not None and access_token != self._last_token:
-                return
+        if access_token is None:
             with self._borrow() as session:
                 _ffi.lib.ovok_session_invalidate(session)
-            # Counted after the core was told: a call that sees the new count
-            # started after the invalidation, and cannot get the old token.
-            self._invalidations += 1
-            self._last_token = None
+            return
+        if not isinstance(access_token, str):
+            raise TypeError(f"access_token must be str, not {type(access_token).__name__}")
+        # A token that cannot be encoded, or holds NUL, was never one the
+        # session handed out: nothing to invalidate.
+        try:
+            rejected = access_token.encode("utf-8")
+        except UnicodeEncodeError:
+            return
+        if b"\0" in rejected:
+            return
+        with self._borrow() as session:
+            _ffi.lib.ovok_session_invalidate_token(session, rejected)
 
     @without_secret_frames
     def logout(self) -> None:

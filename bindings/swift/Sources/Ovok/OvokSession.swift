@@ -68,10 +68,18 @@ public final class OvokSession: @unchecked Sendable {
         return try outcome.tokenResult().accessToken
     }
 
-    /// Call when the API answered 401 to the current access token: the next `accessToken`
-    /// refreshes.
-    public func invalidate() {
-        ovok_session_invalidate(handle)
+    /// Call when the API answered 401: the next `accessToken` refreshes. Pass the token the API
+    /// rejected: it is marked stale only while it is still the current one, so a token that
+    /// another task has renewed since is left alone, and many tasks rejected with one token
+    /// cause one refresh. Without a token, the current one is marked stale. A token holding a NUL
+    /// was never handed out, so it changes nothing. Never waits for the network.
+    public func invalidate(rejectedToken: String? = nil) {
+        guard let rejectedToken else {
+            ovok_session_invalidate(handle)
+            return
+        }
+        guard !rejectedToken.utf8.contains(0) else { return }
+        rejectedToken.withCString { ovok_session_invalidate_token(handle, $0) }
     }
 
     /// Clears the tokens here (and in the store) first, then asks the server to revoke them. It

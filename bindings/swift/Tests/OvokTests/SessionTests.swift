@@ -121,6 +121,35 @@ private final class RecordingStore: TokenStore, @unchecked Sendable {
         #expect(try refreshRequests(Servers.slowEmulator) - before == 1)
     }
 
+    @Test func thirtyTwoTasksRejectedWithOneTokenCauseOneRefresh() async throws {
+        let login = try await counted.login(email: Demo.email, password: Demo.password, clientId: Demo.clientId)
+        let store = InMemoryTokenStore(StoredTokens(
+            refreshToken: try #require(login.refreshToken), accessToken: login.accessToken, expiresAt: login.expiresAt
+        ))
+        let session = OvokSession(client: counted, store: store)
+        let old = try await session.accessToken()
+        let before = try refreshRequests(Servers.slowEmulator)
+        let tokens = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<32 {
+                group.addTask {
+                    session.invalidate(rejectedToken: old)
+                    return try await session.accessToken()
+                }
+            }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(try refreshRequests(Servers.slowEmulator) - before == 1)
+        #expect(tokens.count == 1)
+        #expect(tokens.first != old)
+        // The old token again, a stranger, one with a NUL: all ignored.
+        let current = try #require(tokens.first)
+        for ignored in [old, "elsewhere", current + "\0"] {
+            session.invalidate(rejectedToken: ignored)
+            #expect(try await session.accessToken() == current)
+        }
+        #expect(try refreshRequests(Servers.slowEmulator) - before == 1)
+    }
+
     @Test func logoutClearsTheStoreAndRevokesTheToken() async throws {
         let store = RecordingStore()
         let session = OvokSession(client: client, store: store)
