@@ -203,10 +203,35 @@ import Testing
         #expect(error?.message.contains("myapp/2.1") == true)
     }
 
+    /// A CA certificate made by `ovok-emulator --generate-cert`; it signs nothing these tests reach.
+    static let unusedCA = """
+-----BEGIN CERTIFICATE-----
+MIIBeDCCAR+gAwIBAgIUPUZQkfrLcHgPAY4IINxOfjye2v4wCgYIKoZIzj0EAwIw
+IDEeMBwGA1UEAwwVb3Zvay1lbXVsYXRvciB0ZXN0IENBMCAXDTc1MDEwMTAwMDAw
+MFoYDzQwOTYwMTAxMDAwMDAwWjAgMR4wHAYDVQQDDBVvdm9rLWVtdWxhdG9yIHRl
+c3QgQ0EwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATYWxfEoTkR+HCsTIJEnzdl
+gK0HJLjqpbyf5LB3UfvmaCe2OzgB+cHBxKok2ekd3uDEcjMZXT+RbJVnaK40RAfk
+ozUwMzAdBgNVHQ4EFgQUABBaTiJ+eLbdOhStQU65qDP5aeAwEgYDVR0TAQH/BAgw
+BgEB/wIBADAKBggqhkjOPQQDAgNHADBEAiBQITn/UYbUkJSsXw0/8sidOtv2g/G6
+eE37bdPIjf1cpgIgGo7fCc5SLhJ+i2slhx5FDa0VoTOtgOeqOpq6ICCQ4Rk=
+-----END CERTIFICATE-----
+"""
+
     @Test func anExplicitProxyOnAClosedPortIsAConnectionError() async throws {
-        let proxied = try OvokClient(baseURL: Servers.emulator, configuration: .init(proxy: URL(string: "http://127.0.0.1:1")))
+        // An https host that only the proxy could reach: loopback is never proxied.
+        // A private CA (any will do: nothing gets as far as a handshake), since
+        // the toolchain root has no system CA store and https needs one.
+        let proxied = try OvokClient(
+            baseURL: URL(string: "https://api.ovok-proxy.invalid"),
+            configuration: .init(caCertificatesPEM: [Data(Self.unusedCA.utf8)], proxy: URL(string: "http://127.0.0.1:1"))
+        )
         let error = await failure { try await proxied.login(email: Demo.email, password: Demo.password, clientId: Demo.clientId) }
         #expect(error?.status == .connection)
+        #expect(error?.message.contains("refused") == true)
+        // The loopback emulator is reached directly, past the dead proxy.
+        let direct = try OvokClient(baseURL: Servers.emulator, configuration: .init(proxy: URL(string: "http://127.0.0.1:1")))
+        let result = try await direct.login(email: Demo.email, password: Demo.password, clientId: Demo.clientId)
+        #expect(result.profile.display == "Max Mustermann")
     }
 
     @Test(arguments: [
