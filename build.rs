@@ -23,6 +23,12 @@ fn main() {
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("set by cargo");
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libovok.so.{major}");
+        if links_with_rust_lld() {
+            // Identical functions (monomorphized copies that compile to the
+            // same code) are kept once. Rust promises no distinct function
+            // addresses, and the code that runs is the same: only bytes go.
+            println!("cargo:rustc-cdylib-link-arg=-Wl,--icf=all");
+        }
     }
 
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
@@ -53,4 +59,36 @@ fn main() {
             fs::write(&committed, fresh).expect("include/ovok.h is writable");
         }
     }
+}
+
+/// Whether the cdylib is linked by rustc's own rust-lld: the default for
+/// x86_64 Linux since Rust 1.90, unless the build picks another linker
+/// (`RUSTC_LINKER` is cargo's `linker` setting).
+/// GNU ld does not know `--icf`, so the flag is given only then.
+fn links_with_rust_lld() -> bool {
+    if env::var("TARGET").as_deref() != Ok("x86_64-unknown-linux-gnu")
+        || env::var_os("RUSTC_LINKER").is_some()
+    {
+        return false;
+    }
+    let rustflags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    if rustflags.contains("linker") || rustflags.contains("link-self-contained") {
+        return false;
+    }
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let version = std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .unwrap_or_default();
+    // "rustc 1.95.0 (59807616e 2026-04-14)"; a nightly has the same shape.
+    let mut numbers = version
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("")
+        .split('.')
+        .map(|part| part.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
+    major > 1 || (major == 1 && minor >= 90)
 }
