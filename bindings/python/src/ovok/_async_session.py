@@ -139,3 +139,15 @@ class AsyncSession:
 
     def __repr__(self) -> str:
         return f"<ovok.AsyncSession over {self._session!r}>"
+
+
+def underlying_session(session: Union[Session, AsyncSession]) -> Session:
+    """The `Session` behind `session`, for the auth classes; TypeError otherwise."""
+    if isinstance(session, AsyncSession):
+        session = session.session
+    if not isinstance(session, Session):
+        raise TypeError(
+            "session must be an ovok.Session or an ovok.AsyncSession, "
+            f"not {type(session).__name__}"
+        )
+    return session

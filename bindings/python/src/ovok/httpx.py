@@ -17,7 +17,7 @@ from typing import Union
 import anyio.to_thread
 import httpx
 
-from ._async_session import AsyncSession
+from ._async_session import AsyncSession, underlying_session
 from ._session import Session
 
 __all__ = ["OvokAuth"]
@@ -45,14 +45,7 @@ class OvokAuth(httpx.Auth):
     requires_request_body = True
 
     def __init__(self, session: Union[Session, AsyncSession]) -> None:
-        if isinstance(session, AsyncSession):
-            session = session.session
-        if not isinstance(session, Session):
-            raise TypeError(
-                "session must be an ovok.Session or an ovok.AsyncSession, "
-                f"not {type(session).__name__}"
-            )
-        self._session = session
+        self._session = underlying_session(session)
 
     def __repr__(self) -> str:
         return f"<ovok.httpx.OvokAuth over {self._session!r}>"

@@ -13,7 +13,7 @@ from typing import Any, Optional, Union
 import requests
 import requests.auth
 
-from ._async_session import AsyncSession
+from ._async_session import AsyncSession, underlying_session
 from ._session import Session
 
 __all__ = ["OvokAuth"]
@@ -41,14 +41,7 @@ class OvokAuth(requests.auth.AuthBase):
     """
 
     def __init__(self, session: Union[Session, AsyncSession]) -> None:
-        if isinstance(session, AsyncSession):
-            session = session.session
-        if not isinstance(session, Session):
-            raise TypeError(
-                "session must be an ovok.Session or an ovok.AsyncSession, "
-                f"not {type(session).__name__}"
-            )
-        self._session = session
+        self._session = underlying_session(session)
 
     def __repr__(self) -> str:
         return f"<ovok.requests.OvokAuth over {self._session!r}>"
