@@ -42,6 +42,7 @@ if grep -q 'ovok_client_builder_add_ca_file' include/ovok.h; then
   defines=(-DOVOK_BENCH_CLIENT_API)
   ovok_https=(--ovok-https)
 fi
+# shellcheck disable=SC2046 # curl-config prints several flags, meant to be split
 gcc -O2 -std=gnu11 -Wall -Wextra -pthread -Iinclude "${defines[@]}" bench/bench_c.c -o "$out/bench_c" \
   -Ltarget/release -lovok -Wl,-rpath,"$root/target/release" $(curl-config --libs)
 

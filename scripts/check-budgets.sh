@@ -45,6 +45,7 @@ report() { # name, value, bound, unit
 # ---- 1. size of the stripped shared library
 work=$(mktemp -d)
 coproc EMULATOR { exec "$emulator" --listen 127.0.0.1:0 --quiet; }
+# shellcheck disable=SC2153 # coproc sets EMULATOR_PID
 emulator_pid=$EMULATOR_PID
 trap 'kill "$emulator_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 

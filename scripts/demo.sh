@@ -4,6 +4,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export LOGIN=$root/target/release/examples-c/login
 
+# shellcheck disable=SC2016 # expanded by the inner bash, not here
 "$root/scripts/with-emulator.sh" bash -c '
   set -u
   client_id=5e505642-9024-474d-9434-e5a44f505cc5
