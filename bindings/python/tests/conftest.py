@@ -12,9 +12,12 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Optional
+from typing import IO, TYPE_CHECKING, Optional
 
 import pytest
+
+if TYPE_CHECKING:
+    import ovok
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parents[2]
@@ -98,6 +101,15 @@ def emulator() -> Iterator[str]:
     server = start_emulator()
     yield server.base_url
     stop(server)
+
+
+@pytest.fixture
+def session(emulator: str) -> Iterator[ovok.Session]:
+    """A session of the demo user against `emulator`, closed afterwards."""
+    import ovok
+
+    with ovok.Session(DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID, base_url=emulator) as made:
+        yield made
 
 
 def start_emulator(*options: str) -> Server:
@@ -201,6 +213,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("ovok figures")
         for line in _FIGURES:
             terminalreporter.write_line(line)
+
+
+def renewals(before: dict[str, int], after: dict[str, int]) -> tuple[int, int]:
+    """(refreshes, logins) between two `emulator_stats` readings.
+
+    After a revocation the renewal is one refused refresh and one new login
+    (when the session has the password).
+    """
+    refreshes = after["refreshRequests"] - before["refreshRequests"]
+    return refreshes, after["loginRequests"] - before["loginRequests"]
 
 
 def emulator_stats(base_url: str) -> dict[str, int]:

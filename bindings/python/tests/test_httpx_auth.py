@@ -22,24 +22,9 @@ from conftest import (
     expired_access_token,
     fresh_tokens,
     refused_access_token,
+    renewals,
     revoke,
 )
-
-
-@pytest.fixture
-def session(emulator: str) -> Iterator[ovok.Session]:
-    with ovok.Session(DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID, base_url=emulator) as made:
-        yield made
-
-
-def renewals(before: dict[str, int], after: dict[str, int]) -> tuple[int, int]:
-    """(refreshes, logins) between two stats readings.
-
-    After a revocation the renewal is one refused refresh and one new login
-    (the session has the password).
-    """
-    refreshes = after["refreshRequests"] - before["refreshRequests"]
-    return refreshes, after["loginRequests"] - before["loginRequests"]
 
 
 def bearer(request: httpx.Request) -> str:

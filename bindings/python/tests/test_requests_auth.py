@@ -16,26 +16,12 @@ import ovok
 from ovok.requests import OvokAuth
 
 from conftest import (
-    DEMO_CLIENT_ID,
-    DEMO_EMAIL,
-    DEMO_PASSWORD,
     emulator_stats,
     expired_access_token,
     fresh_tokens,
+    renewals,
     revoke,
 )
-
-
-@pytest.fixture
-def session(emulator: str) -> Iterator[ovok.Session]:
-    with ovok.Session(DEMO_EMAIL, DEMO_PASSWORD, DEMO_CLIENT_ID, base_url=emulator) as made:
-        yield made
-
-
-def renewals(before: dict[str, int], after: dict[str, int]) -> tuple[int, int]:
-    """(refreshes, logins) between two stats readings."""
-    refreshes = after["refreshRequests"] - before["refreshRequests"]
-    return refreshes, after["loginRequests"] - before["loginRequests"]
 
 
 def bearer(request: requests.PreparedRequest) -> str:
