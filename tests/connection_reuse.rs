@@ -281,24 +281,8 @@ fn over_tls_a_stray_answer_or_a_part_of_a_record_keeps_the_connection_out_of_use
     use std::net::TcpListener;
     use std::sync::atomic::AtomicUsize;
 
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-
     let ca = common::pki::TestCa::new("ovok reuse test CA");
-    let identity = ca.server_identity(&["localhost", "127.0.0.1"]);
-    let certs = CertificateDer::pem_slice_iter(&identity.cert_pem)
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_slice(&identity.key_pem).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let server_config = Arc::new(
-        rustls::ServerConfig::builder_with_provider(provider)
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .unwrap(),
-    );
+    let server_config = ca.server_config(&["localhost", "127.0.0.1"], &rustls::version::TLS13);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("https://{}", listener.local_addr().unwrap());
     let connections = Arc::new(AtomicUsize::new(0));

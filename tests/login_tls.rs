@@ -45,22 +45,7 @@ fn an_untrusted_certificate_is_a_tls_error_and_sends_nothing() {
 /// A server that speaks only TLS 1.2, with a certificate the client trusts.
 /// Returns its https URL.
 fn tls12_only_server(ca: &common::pki::TestCa) -> String {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-
-    let identity = ca.server_identity(&["localhost", "127.0.0.1"]);
-    let certs = CertificateDer::pem_slice_iter(&identity.cert_pem)
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_slice(&identity.key_pem).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS12])
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-    let config = Arc::new(config);
+    let config = ca.server_config(&["localhost", "127.0.0.1"], &rustls::version::TLS12);
     // The hostile server's raw socket, with rustls's handshake on top.
     let server = common::hostile::HostileServer::start(move |conn| {
         let mut tls = rustls::ServerConnection::new(Arc::clone(&config)).unwrap();

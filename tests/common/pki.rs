@@ -39,6 +39,31 @@ impl TestCa {
         self.identity(names, false)
     }
 
+    /// A rustls server config for `names` (signed by this CA) that speaks
+    /// only `version`, for test servers written on raw sockets.
+    pub fn server_config(
+        &self,
+        names: &[&str],
+        version: &'static rustls::SupportedProtocolVersion,
+    ) -> std::sync::Arc<rustls::ServerConfig> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+        let identity = self.server_identity(names);
+        let certs = CertificateDer::pem_slice_iter(&identity.cert_pem)
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_slice(&identity.key_pem).unwrap();
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        std::sync::Arc::new(config)
+    }
+
     /// A server certificate whose validity ended in 2001.
     pub fn expired_identity(&self, names: &[&str]) -> TlsIdentity {
         self.identity(names, true)
